@@ -1,0 +1,30 @@
+# The functions run as one identity; Cloud Tasks calls task handlers as another, so a task handler
+# can require an OIDC token minted for exactly that account.
+resource "google_service_account" "functions" {
+  account_id   = "rostersync-functions"
+  display_name = "Rostersync functions runtime"
+}
+
+resource "google_service_account" "tasks_invoker" {
+  account_id   = "rostersync-tasks-invoker"
+  display_name = "Rostersync Cloud Tasks invoker"
+}
+
+resource "google_project_iam_member" "functions_firestore" {
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${google_service_account.functions.email}"
+}
+
+resource "google_project_iam_member" "functions_enqueue" {
+  project = var.project_id
+  role    = "roles/cloudtasks.enqueuer"
+  member  = "serviceAccount:${google_service_account.functions.email}"
+}
+
+# Enqueuing a task that carries an OIDC token for the invoker needs actAs on that account only.
+resource "google_service_account_iam_member" "functions_act_as_invoker" {
+  service_account_id = google_service_account.tasks_invoker.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.functions.email}"
+}

@@ -1,0 +1,36 @@
+variable "project_id" {
+  type        = string
+  description = "The Google Cloud project Rostersync deploys into."
+}
+
+variable "region" {
+  type        = string
+  default     = "us-central1"
+  description = "Region of the functions and the Cloud Tasks queues."
+}
+
+variable "firestore_location" {
+  type        = string
+  default     = "nam5"
+  description = "Location of the (default) Firestore database."
+}
+
+variable "function_source_zip" {
+  type        = string
+  default     = "../build/functions-source.zip"
+  description = "The bundle `make bundle` writes: functions/main.py at the root, shared/ and requirements.txt beside it."
+  validation {
+    condition     = endswith(var.function_source_zip, ".zip")
+    error_message = "function_source_zip must be the .zip that `make bundle` writes."
+  }
+}
+
+variable "roster_sync_max_concurrent" {
+  type        = number
+  default     = 20
+  description = "Upper bound of roster-sync tasks in flight across all districts; per-district limits are enforced by the sync itself."
+  validation {
+    condition     = var.roster_sync_max_concurrent >= 1 && var.roster_sync_max_concurrent <= 1000
+    error_message = "roster_sync_max_concurrent must be between 1 and 1000."
+  }
+}

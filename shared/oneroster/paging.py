@@ -1,0 +1,149 @@
+"""Paging rule (NOTES §3), pure: follow `Link rel=next` when a Link header is sent; else continue
+while offset + received < X-Total-Count; else continue until an empty page. Never stop because a
+page was shorter than asked (servers clamp silently)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from shared.oneroster.errors import PagingError
+
+MAX_PAGES = 20_000
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Everything needed to fetch one page: small and JSON-able, so a Cloud Task can carry it."""
+
+    resource: str  # path under the service base, e.g. "users" or "schools/s1/enrollments"
+    limit: int
+    offset: int = 0
+    service: str = "rostering"
+    params: tuple[tuple[str, str], ...] = ()  # filter, sort, orderBy, fields
+    next_url: str | None = None  # an opaque Link rel=next URL, followed instead of an offset
+    index: int = 0
+    previous_ids: tuple[str, str] | None = None  # first and last sourcedId of the page before
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "limit": self.limit,
+            "offset": self.offset,
+            "service": self.service,
+            "params": [list(p) for p in self.params],
+            "next_url": self.next_url,
+            "index": self.index,
+            "previous_ids": list(self.previous_ids) if self.previous_ids else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PageRequest:
+        previous = data.get("previous_ids")
+        return cls(
+            resource=str(data["resource"]),
+            limit=int(data["limit"]),
+            offset=int(data.get("offset", 0)),
+            service=str(data.get("service", "rostering")),
+            params=tuple((str(k), str(v)) for k, v in data.get("params") or ()),
+            next_url=data.get("next_url"),
+            index=int(data.get("index", 0)),
+            previous_ids=(str(previous[0]), str(previous[1])) if previous else None,
+        )
+
+    def at_offset(self, offset: int, limit: int | None = None) -> PageRequest:
+        """The page at `offset` of the same listing (for fanning out when the total is known)."""
+        return replace(
+            self,
+            offset=offset,
+            limit=limit or self.limit,
+            next_url=None,
+            index=offset // max(1, limit or self.limit),
+            previous_ids=None,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    request: PageRequest
+    records: list[dict[str, Any]]  # de-duplicated by sourcedId within the page, order kept
+    received: int  # rows as sent, duplicates included (what the server's offset counts)
+    total: int | None  # X-Total-Count when sent
+    next: PageRequest | None
+    duplicates_dropped: int
+
+
+def dedupe(rows: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
+    seen: set[str] = set()
+    kept: list[dict[str, Any]] = []
+    for row in rows:
+        key = row.get("sourcedId") if isinstance(row, dict) else None
+        if isinstance(key, str) and key in seen:
+            continue
+        if isinstance(key, str):
+            seen.add(key)
+        kept.append(row)
+    return kept, len(rows) - len(kept)
+
+
+def parse_total(headers: Mapping[str, str]) -> int | None:
+    raw = headers.get("X-Total-Count") or headers.get("x-total-count")
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def next_request(
+    request: PageRequest,
+    *,
+    request_url: str,
+    rows: Sequence[Any],
+    total: int | None,
+    has_link_header: bool,
+    link_next: str | None,
+    max_pages: int = MAX_PAGES,
+) -> PageRequest | None:
+    if not rows:
+        return None
+    ids = [r.get("sourcedId") for r in rows if isinstance(r, dict)]
+    first_last = (str(ids[0]), str(ids[-1])) if ids else None
+    if first_last and request.previous_ids == first_last and len(ids) > 1:
+        raise PagingError(
+            "the SIS sent the same page again for a later offset (it ignores "
+            f"`offset`) on {request.resource}; ask the vendor to support paging "
+            "or raise its page size above the number of records"
+        )
+    following = replace(
+        request,
+        offset=request.offset + len(rows),
+        index=request.index + 1,
+        previous_ids=first_last,
+        next_url=None,
+    )
+    if following.index >= max_pages:
+        raise PagingError(
+            f"{request.resource} went past {max_pages} pages; the SIS keeps "
+            "sending pages, check its paging"
+        )
+    if has_link_header:
+        if not link_next:
+            return None
+        return replace(following, next_url=safe_next_url(request_url, link_next))
+    if total is not None:
+        return following if following.offset < total else None
+    return following
+
+
+def safe_next_url(request_url: str, link: str) -> str:
+    """Resolves a relative Link against the request; refuses to send credentials elsewhere."""
+    absolute = urljoin(request_url, link)
+    here, there = urlsplit(request_url), urlsplit(absolute)
+    if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+        raise PagingError(
+            f"the SIS's next-page link points at another host ({there.netloc}); "
+            "Rostersync does not follow it with the district's credentials"
+        )
+    return absolute

@@ -1,0 +1,31 @@
+"""The one place that reads the environment. Everything else receives a Settings value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_id: str
+    tasks_location: str
+    firestore_emulator_host: str | None
+    tasks_emulator_host: str | None
+    local_dev: bool
+    functions_url: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            project_id=env.get("GOOGLE_CLOUD_PROJECT", ""),
+            tasks_location=env.get("ROSTERSYNC_TASKS_LOCATION", "us-central1"),
+            firestore_emulator_host=env.get("FIRESTORE_EMULATOR_HOST") or None,
+            tasks_emulator_host=env.get("CLOUD_TASKS_EMULATOR_HOST") or None,
+            local_dev=env.get("ROSTERSYNC_LOCAL_DEV", "") in {"1", "true", "yes"},
+            functions_url=env.get("ROSTERSYNC_FUNCTIONS_URL") or None,
+        )

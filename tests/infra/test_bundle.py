@@ -1,0 +1,37 @@
+"""The deployable bundle has the shape Cloud Functions needs; its entry points import from it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tools.bundle import write_bundle
+
+
+def test_bundle_has_main_at_root_and_imports_standalone(tmp_path: Path) -> None:
+    bundle = write_bundle(tmp_path / "source.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "src")
+    assert {"main.py", "requirements.txt", "shared/__init__.py", "shared/settings.py"} <= names
+    assert not any(n.startswith(("tests/", "tools/")) for n in names)
+    probe = "import main; fn = main.healthz; print(','.join(main.HTTP_TARGETS))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path / "src",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "healthz"
+
+
+def test_bundle_is_reproducible(tmp_path: Path) -> None:
+    first = write_bundle(tmp_path / "a.zip").read_bytes()
+    second = write_bundle(tmp_path / "b.zip").read_bytes()
+    assert first == second

@@ -1,0 +1,409 @@
+"""Starts and stops the local stack: Firestore emulator, Cloud Tasks emulator, the local OneRoster
+SIS and the functions, each on 127.0.0.1 on a free port, each in its own process group.
+
+    python -m tools.localstack up [--services firestore,tasks,sis,functions]
+                                  [--sis-arg=--students=500]
+    python -m tools.localstack env      # shell exports for the running stack
+    python -m tools.localstack status
+    python -m tools.localstack down
+
+State (PIDs, ports, log files) lives in `.stack/` at the project root, or in `--state-dir`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+PROJECT_ID = "rostersync-local"
+TASKS_LOCATION = "us-central1"
+TASKS_QUEUES = ("roster-sync", "mark-export")
+ALL_SERVICES = ("firestore", "tasks", "sis", "functions")
+FIRESTORE_JAR = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
+FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+DEFAULT_SIS_CLIENT_ID = "rostersync-local"
+DEFAULT_SIS_CLIENT_SECRET = "local-development-secret"  # noqa: S105  (the local SIS's own fixture)
+
+
+class StackError(RuntimeError):
+    """A service could not start; the message says what to do."""
+
+
+@dataclass
+class Service:
+    name: str
+    pid: int
+    port: int
+    log: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  (loopback URL we built)
+            return bool(response.status < 500)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def gcloud_sdk_root() -> Path | None:
+    candidates = [
+        os.environ.get("CLOUDSDK_ROOT_DIR", ""),
+        "/usr/lib/google-cloud-sdk",
+        "/usr/share/google-cloud-sdk",
+        "/opt/google-cloud-sdk",
+    ]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / FIRESTORE_JAR).is_file():
+            return Path(candidate)
+    gcloud = shutil.which("gcloud")
+    if gcloud is None:
+        return None
+    result = subprocess.run(
+        [gcloud, "info", "--format=value(installation.sdk_root)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    root = Path(result.stdout.strip())
+    return root if (root / FIRESTORE_JAR).is_file() else None
+
+
+def firestore_command(port: int) -> list[str]:
+    java = shutil.which("java")
+    if java is None:
+        raise StackError(
+            "Java 17 is needed for the Firestore emulator and was not found. Install it with "
+            "`apt-get update && apt-get install -y openjdk-17-jre-headless`."
+        )
+    sdk = gcloud_sdk_root()
+    if sdk is None:
+        raise StackError(
+            "The Firestore emulator (gcloud component cloud-firestore-emulator) was not found. "
+            "Install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), then "
+            "`gcloud components install cloud-firestore-emulator`, or on Debian/Ubuntu with "
+            "Google's apt repository `apt-get install google-cloud-cli-firestore-emulator`."
+        )
+    return [
+        java,
+        "-Xmx1g",
+        "-Duser.language=en",
+        "-cp",
+        str(sdk / FIRESTORE_JAR),
+        FIRESTORE_MAIN,
+        f"--host={LOOPBACK}",
+        f"--port={port}",
+        f"--project_id={PROJECT_ID}",
+    ]
+
+
+def wait_until(
+    check: Callable[[], bool],
+    proc: subprocess.Popen[bytes],
+    what: str,
+    log: Path,
+    timeout: float = 60.0,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if proc.poll() is not None:
+            raise StackError(
+                f"{what} exited with code {proc.returncode} during start-up; "
+                f"its log is {log}:\n{tail(log)}"
+            )
+        time.sleep(0.1)
+    raise StackError(
+        f"{what} did not become ready within {timeout:.0f} s; its log is {log}:\n{tail(log)}"
+    )
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop_process_group(pid: int, timeout: float = 15.0) -> None:
+    """Stops a service and everything it spawned (gunicorn workers, JVM threads)."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        reap(pid)
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    reap(pid)
+
+
+def reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+class LocalStack:
+    """The local stack of one state directory. `up` is idempotent per service."""
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        self.state_dir = (state_dir or ROOT / ".stack").resolve()
+        self.state_file = self.state_dir / "state.json"
+        self.services: dict[str, Service] = self._load()
+        # Popen objects of the services this instance started: kept so they are not garbage
+        # collected while their process runs, and polled after `down` so the exit is reaped.
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _load(self) -> dict[str, Service]:
+        if not self.state_file.is_file():
+            return {}
+        raw = json.loads(self.state_file.read_text())
+        return {name: Service(**data) for name, data in raw.items()}
+
+    def _save(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        data = {name: asdict(svc) for name, svc in self.services.items()}
+        self.state_file.write_text(json.dumps(data, indent=2))
+
+    def _spawn(
+        self, name: str, argv: Sequence[str], env: dict[str, str] | None = None
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.state_dir / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                list(argv),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+            )
+        self._procs[name] = proc
+        return proc, log
+
+    def _start_firestore(self) -> Service:
+        port = free_port()
+        proc, log = self._spawn("firestore", firestore_command(port))
+        self._guard(proc, "firestore", port, log)
+        wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/"), proc, "Firestore emulator", log)
+        return Service("firestore", proc.pid, port, str(log))
+
+    def _start_tasks(self) -> Service:
+        python = ROOT / ".venv-tasks" / "bin" / "python"
+        if not python.is_file():
+            raise StackError(
+                "The Cloud Tasks emulator environment .venv-tasks is missing; run "
+                "`make install` first."
+            )
+        port = free_port()
+        queues = [queue_path(q) for q in TASKS_QUEUES]
+        argv = [str(python), str(ROOT / "tools" / "tasks_emulator.py"), "--port", str(port)]
+        for queue in queues:
+            argv += ["--queue", queue]
+        proc, log = self._spawn("tasks", argv)
+        self._guard(proc, "tasks", port, log)
+        wait_until(lambda: port_open(port), proc, "Cloud Tasks emulator", log)
+        return Service("tasks", proc.pid, port, str(log))
+
+    def _start_sis(self, sis_args: Sequence[str]) -> Service:
+        port_file = self.state_dir / "sis.port"
+        port_file.unlink(missing_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "tools.oneroster_sis",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--client-id",
+            DEFAULT_SIS_CLIENT_ID,
+            "--client-secret",
+            DEFAULT_SIS_CLIENT_SECRET,
+            *sis_args,
+        ]
+        proc, log = self._spawn("sis", argv)
+        wait_until(port_file.is_file, proc, "local OneRoster SIS", log, timeout=300)
+        port = int(port_file.read_text())
+        self._guard(proc, "sis", port, log)
+        wait_until(
+            lambda: http_ok(f"http://{LOOPBACK}:{port}/_control/health"),
+            proc,
+            "local OneRoster SIS",
+            log,
+        )
+        return Service(
+            "sis",
+            proc.pid,
+            port,
+            str(log),
+            {"client_id": DEFAULT_SIS_CLIENT_ID, "client_secret": DEFAULT_SIS_CLIENT_SECRET},
+        )
+
+    def _start_functions(self) -> Service:
+        port = free_port()
+        argv = [sys.executable, "-m", "tools.serve_functions", "--port", str(port)]
+        proc, log = self._spawn("functions", argv, env=self.env())
+        self._guard(proc, "functions", port, log)
+        wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"), proc, "functions", log)
+        return Service("functions", proc.pid, port, str(log))
+
+    def _guard(self, proc: subprocess.Popen[bytes], name: str, port: int, log: Path) -> None:
+        """Records the PID before waiting, so `down` can stop a service that hung in start-up."""
+        self.services[name] = Service(name, proc.pid, port, str(log))
+        self._procs[name] = proc
+        self._save()
+
+    def up(self, services: Iterable[str] = ALL_SERVICES, sis_args: Sequence[str] = ()) -> None:
+        starters: dict[str, Callable[[], Service]] = {
+            "firestore": self._start_firestore,
+            "tasks": self._start_tasks,
+            "sis": lambda: self._start_sis(sis_args),
+            "functions": self._start_functions,
+        }
+        wanted = list(services)
+        unknown = set(wanted) - set(starters)
+        if unknown:
+            raise StackError(f"unknown service(s) {sorted(unknown)}; choose from {ALL_SERVICES}")
+        try:
+            for name in ALL_SERVICES:
+                if name in wanted and not self.running(name):
+                    self.services[name] = starters[name]()
+                    self._save()
+        except BaseException:
+            self.down()
+            raise
+
+    def running(self, name: str) -> bool:
+        svc = self.services.get(name)
+        if svc is None:
+            return False
+        try:
+            os.killpg(svc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return port_open(svc.port)
+
+    def down(self) -> list[str]:
+        """Stops every recorded service; returns the ports still listening afterwards."""
+        for svc in reversed(list(self.services.values())):
+            stop_process_group(svc.pid)
+        for name, proc in self._procs.items():
+            if name not in self.services:
+                stop_process_group(proc.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        self._procs = {}
+        lingering = [
+            f"{svc.name}:{svc.port}" for svc in self.services.values() if port_open(svc.port)
+        ]
+        self.services = {}
+        self.state_file.unlink(missing_ok=True)
+        return lingering
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "GOOGLE_CLOUD_PROJECT": PROJECT_ID,
+            "ROSTERSYNC_LOCAL_DEV": "1",
+            "ROSTERSYNC_TASKS_LOCATION": TASKS_LOCATION,
+        }
+        svc = self.services
+        if "firestore" in svc:
+            env["FIRESTORE_EMULATOR_HOST"] = f"{LOOPBACK}:{svc['firestore'].port}"
+        if "tasks" in svc:
+            env["CLOUD_TASKS_EMULATOR_HOST"] = f"{LOOPBACK}:{svc['tasks'].port}"
+        if "sis" in svc:
+            env["ROSTERSYNC_LOCAL_SIS_URL"] = f"http://{LOOPBACK}:{svc['sis'].port}"
+        if "functions" in svc:
+            env["ROSTERSYNC_FUNCTIONS_URL"] = f"http://{LOOPBACK}:{svc['functions'].port}"
+        return env
+
+
+def queue_path(queue: str) -> str:
+    return f"projects/{PROJECT_ID}/locations/{TASKS_LOCATION}/queues/{queue}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.localstack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("--services", default=",".join(ALL_SERVICES))
+    parser.add_argument(
+        "--sis-arg",
+        action="append",
+        default=[],
+        help="an argument passed to the local SIS, e.g. --sis-arg=--students=500",
+    )
+    parser.add_argument("--state-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    stack = LocalStack(args.state_dir)
+    if args.command == "up":
+        try:
+            stack.up([s for s in args.services.split(",") if s], args.sis_arg)
+        except StackError as exc:
+            print(f"localstack: {exc}", file=sys.stderr)
+            return 1
+        for svc in stack.services.values():
+            print(f"{svc.name:<10} pid {svc.pid:<7} http://{LOOPBACK}:{svc.port}  log {svc.log}")
+    elif args.command == "down":
+        lingering = stack.down()
+        if lingering:
+            print(
+                f"localstack: still listening after stop: {', '.join(lingering)}", file=sys.stderr
+            )
+            return 1
+        print("localstack: stopped")
+    elif args.command == "status":
+        for name in ALL_SERVICES:
+            state = "running" if stack.running(name) else "stopped"
+            port = stack.services[name].port if name in stack.services else "-"
+            print(f"{name:<10} {state:<8} port {port}")
+    else:
+        for key, value in stack.env().items():
+            print(f"export {key}={value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Serves the local OneRoster SIS on 127.0.0.1.
+
+python -m tools.oneroster_sis --port 0 --port-file /tmp/sis.port --students 500 --seed 7
+python -m tools.oneroster_sis --csv ../shared/oneroster/samples/rosterhub-v1p1-csv-en
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from werkzeug.serving import make_server
+
+from tools.oneroster_sis.app import OneRosterSis, SisConfig
+from tools.oneroster_sis.csvload import load_csv_package
+from tools.oneroster_sis.faults import FaultInjector, FaultSettings
+from tools.oneroster_sis.generator import DistrictSpec, generate_district
+from tools.oneroster_sis.profiles import PROFILES, profile
+from tools.oneroster_sis.store import Store
+
+LOOPBACK = "127.0.0.1"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.oneroster_sis",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", type=Path, help="written with the port once serving")
+    parser.add_argument("--prefix", default="", help="vendor application root, e.g. /campus/api")
+    parser.add_argument("--token-path", default="", help="default: <prefix>/oauth/token")
+    parser.add_argument("--client-id", default="rostersync-local")
+    parser.add_argument("--client-secret", default="local-development-secret")
+    parser.add_argument("--profile", default="spec", choices=sorted(PROFILES))
+    parser.add_argument("--strict", action="store_true", help="validate gradebook writes")
+    parser.add_argument("--token-lifetime", type=int, default=3600)
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--schools", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
+    parser.add_argument("--csv", type=Path, help="load a OneRoster CSV package instead")
+    parser.add_argument("--fault-seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def build_sis(args: argparse.Namespace) -> OneRosterSis:
+    store = Store()
+    if args.csv:
+        store.replace_all(load_csv_package(args.csv))
+    else:
+        store.replace_all(
+            generate_district(
+                DistrictSpec(
+                    seed=args.seed, students=args.students, schools=args.schools, today=args.today
+                )
+            )
+        )
+    config = SisConfig(
+        prefix=args.prefix.rstrip("/"),
+        token_path=args.token_path,
+        strict=args.strict,
+        profile=args.profile,
+        quirks=profile(args.profile),
+    )
+    sis = OneRosterSis(
+        store,
+        {args.client_id: args.client_secret},
+        config,
+        FaultInjector(FaultSettings(seed=args.fault_seed)),
+    )
+    sis.issuer.lifetime_seconds = args.token_lifetime
+    return sis
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s sis %(message)s")
+    started = time.monotonic()
+    sis = build_sis(args)
+    server = make_server(LOOPBACK, args.port, sis, threaded=True)
+    server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    port = server.server_port
+    counts = ", ".join(f"{k} {v}" for k, v in sis.store.counts().items() if v)
+    print(
+        f"local OneRoster SIS on http://{LOOPBACK}:{port}{args.prefix} "
+        f"({counts}; ready in {time.monotonic() - started:.1f} s)",
+        flush=True,
+    )
+    if args.port_file:
+        tmp = args.port_file.with_suffix(".tmp")
+        tmp.write_text(str(port))
+        tmp.replace(args.port_file)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
