@@ -9,25 +9,25 @@ from typing import Any
 
 import pytest
 import requests
-from tools.oneroster_sis.generator import DistrictSpec, generate_district
-from tools.oneroster_sis.store import Store
 
 from tools.localstack import LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
+from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.harness import RunningSis, serve
 from tools.oneroster_sis.profiles import profile
+from tools.oneroster_sis.store import Store
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret-value-0123456789"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def shared_dir() -> Path:
-    configured = os.environ.get("ROSTERSYNC_SHARED_DIR")
-    path = Path(configured) if configured else ROOT.parent / "shared"
-    if not (path / "oneroster").is_dir():
-        pytest.fail(f"shared/ reference data not found at {path}; set ROSTERSYNC_SHARED_DIR")
-    return path
+SAMPLES = ROOT / "tests" / "fixtures" / "oneroster-samples"
+
+
+def samples_dir() -> Path:
+    """Public OneRoster CSV packages (provenance and licences in their README.md)."""
+    return SAMPLES
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256
 from requests_oauthlib import OAuth1
 
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, bearer_session, shared_dir
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, bearer_session, samples_dir
 from tools.oneroster_sis.harness import RunningSis
 from tools.oneroster_sis.schemas import validation_errors
 
@@ -259,7 +259,7 @@ def test_control_api_generates_and_loads_csv_packages(make_sis) -> None:
     )
     assert generated.status_code == 200
     assert generated.json()["counts"]["users"] > 120
-    samples: Path = shared_dir() / "oneroster" / "samples"
+    samples: Path = samples_dir()
     loaded = requests.post(
         f"{running.origin}/_control/load-csv",
         json={"path": str(samples / "rosterhub-v1p1-csv-en")},
