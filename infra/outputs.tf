@@ -1,10 +1,9 @@
-output "healthz_url" {
-  value = google_cloudfunctions2_function.healthz.service_config[0].uri
+output "function_urls" {
+  value       = { for name, f in google_cloudfunctions2_function.target : name => f.service_config[0].uri }
+  description = "URL of each Cloud Function, by HTTP target name."
 }
 
-output "queues" {
-  value = {
-    roster_sync = google_cloud_tasks_queue.roster_sync.id
-    mark_export = google_cloud_tasks_queue.mark_export.id
-  }
+output "tasks_invoker" {
+  value       = google_service_account.tasks_invoker.email
+  description = "The identity Cloud Tasks and Cloud Scheduler call the task handlers with."
 }

@@ -28,3 +28,15 @@ resource "google_service_account_iam_member" "functions_act_as_invoker" {
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.functions.email}"
 }
+
+# District SIS secrets: the functions create secrets and add versions when an admin connects an
+# SIS ("Authorize") and read them to sync; nothing else may.
+resource "google_project_iam_member" "functions_secrets" {
+  project = var.project_id
+  role    = "roles/secretmanager.admin"
+  member  = "serviceAccount:${google_service_account.functions.email}"
+  condition {
+    title      = "rostersync-secrets-only"
+    expression = "resource.name.startsWith(\"projects/${var.project_id}/secrets/rostersync-\")"
+  }
+}

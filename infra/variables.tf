@@ -34,3 +34,14 @@ variable "roster_sync_max_concurrent" {
     error_message = "roster_sync_max_concurrent must be between 1 and 1000."
   }
 }
+
+variable "id_token_audience" {
+  type        = string
+  description = "OAuth client id the classroom app's Google ID tokens are issued for (checked by the admin API)."
+}
+
+variable "scheduler_timezone" {
+  type        = string
+  default     = "Etc/UTC"
+  description = "Time zone of the scheduler tick; each district's own window is applied by the sync."
+}

@@ -56,6 +56,7 @@ class CloudLoggingFormatter(logging.Formatter):
             entry["logging.googleapis.com/trace"] = trace
         if record.exc_info:
             entry["error_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            entry["stack_trace"] = self.formatException(record.exc_info)
         return redact(json.dumps(entry, default=str, separators=(",", ":")))
 
 

@@ -17,6 +17,12 @@ class Settings:
     tasks_emulator_host: str | None
     local_dev: bool
     functions_url: str | None
+    secret_manager_endpoint: str | None = None
+    tasks_service_account: str | None = None  # OIDC identity Cloud Tasks calls the handlers with
+    id_token_audience: str | None = None  # audience of admin/teacher Google ID tokens
+    sync_task_url: str | None = None  # default: <functions_url>/sync_task
+    sync_queue: str = "roster-sync"
+    export_queue: str = "mark-export"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -28,4 +34,8 @@ class Settings:
             tasks_emulator_host=env.get("CLOUD_TASKS_EMULATOR_HOST") or None,
             local_dev=env.get("ROSTERSYNC_LOCAL_DEV", "") in {"1", "true", "yes"},
             functions_url=env.get("ROSTERSYNC_FUNCTIONS_URL") or None,
+            secret_manager_endpoint=env.get("ROSTERSYNC_SECRET_MANAGER_ENDPOINT") or None,
+            tasks_service_account=env.get("ROSTERSYNC_TASKS_SERVICE_ACCOUNT") or None,
+            id_token_audience=env.get("ROSTERSYNC_ID_TOKEN_AUDIENCE") or None,
+            sync_task_url=env.get("ROSTERSYNC_SYNC_TASK_URL") or None,
         )

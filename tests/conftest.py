@@ -36,7 +36,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     stack = LocalStack(tmp_path_factory.mktemp("stack"))
     saved = dict(os.environ)
     try:
-        stack.up(["firestore", "tasks", "functions"])
+        stack.up(["firestore", "tasks", "secrets", "functions"])
         os.environ.update(stack.env())
         yield stack
     finally:

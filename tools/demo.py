@@ -8,12 +8,14 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from google.cloud import firestore, tasks_v2
 
 from shared.adapters.cloud_tasks import make_tasks_client
-from tools.localstack import LocalStack, queue_path
+from shared.ids import safe_id
+from tools.localstack import ALL_SERVICES, LocalStack, queue_path
 
 RESOURCES_12 = (
     "orgs",
@@ -88,11 +90,171 @@ def check_tasks_and_firestore(env: dict[str, str]) -> tuple[float, bool]:
     return dispatched, ref.get().exists
 
 
+DEMO_DISTRICT = "demo-district"
+DEMO_ADMIN = "admin@rusd.example.org"
+
+
+def admin_call(functions: str, method: str, path: str, body: Any = None) -> requests.Response:
+    return requests.request(
+        method,
+        f"{functions}/sync_admin/districts/{DEMO_DISTRICT}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer local-dev:{DEMO_ADMIN}"},
+        timeout=120,
+    )
+
+
+def wait_for_run(functions: str, run_id: str, timeout: float = 900) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    last = -1
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = admin_call(functions, "GET", f"/runs/{run_id}").json()
+        progress = status.get("progress", {})
+        if progress.get("pages_done", 0) != last:
+            last = progress.get("pages_done", 0)
+            print(
+                f"    … {status.get('state')}: {last} of {progress.get('pages_known', '?')} "
+                "pages fetched",
+                flush=True,
+            )
+        if status.get("state") not in ("queued", "running"):
+            return status
+        time.sleep(1.0)
+    raise SystemExit(f"demo: run {run_id} did not finish in {timeout:.0f} s")
+
+
+def register_district(env: dict[str, str], db: firestore.Client, extra: dict[str, str]) -> None:
+    """The admin's "Authorize": the secret goes to Secret Manager (the local fake, through the
+    real client library), the connection settings to Firestore."""
+    district = db.collection("districts").document(DEMO_DISTRICT)
+    district.collection("staff").document(safe_id(DEMO_ADMIN)).set({"role": "admin"})
+    sis = env["ROSTERSYNC_LOCAL_SIS_URL"]
+    response = admin_call(
+        env["ROSTERSYNC_FUNCTIONS_URL"],
+        "PUT",
+        "/connection",
+        {
+            "vendor": "generic",
+            "version": "1.2",
+            "rostering_base_url": f"{sis}/ims/oneroster/rostering/v1p2",
+            "gradebook_base_url": f"{sis}/ims/oneroster/gradebook/v1p2",
+            "token_url": f"{sis}/oauth/token",
+            "client_id": extra["client_id"],
+            "client_secret": extra["client_secret"],
+            "local_dev": True,
+            "page_size": 1000,
+            "max_concurrency": 5,
+        },
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"demo: connecting the SIS failed: {response.text}")
+    print(
+        f"  SIS connected ({response.json()['schools_seen']} school seen on the test read); "
+        "secret kept in Secret Manager, settings in Firestore"
+    )
+
+
+def seed_accounts(sis: str, db: firestore.Client) -> int:
+    """The classroom app's existing accounts: most SIS users already have one (by email)."""
+    users = requests.get(f"{sis}/_control/records/users", timeout=60).json()["users"]
+    accounts = db.collection("districts").document(DEMO_DISTRICT).collection("accounts")
+    batch, count = db.batch(), 0
+    for index, user in enumerate(users):
+        if not user.get("email") or index % 10 == 9:
+            continue  # every tenth user has no account yet
+        batch.set(
+            accounts.document(f"app-{index:06d}"),
+            {"match_keys": {"email": user["email"].lower()}, "display_name": user["givenName"]},
+        )
+        count += 1
+        if count % 400 == 0:
+            batch.commit()
+            batch = db.batch()
+    batch.commit()
+    return count
+
+
+def print_run(title: str, status: dict[str, Any], records: int | None = None) -> None:
+    counts = status.get("counts", {})
+    print(
+        f"\n  {title}: {status['state']} in {status.get('seconds', 0):.1f} s "
+        f"({status['progress']['pages_done']} pages)"
+    )
+    for key in (
+        "classes_offered",
+        "classes_renamed",
+        "classes_archived",
+        "owners_changed",
+        "students_added",
+        "students_removed",
+        "students_restored",
+        "co_teachers_added",
+        "co_teachers_removed",
+    ):
+        if counts.get(key):
+            print(f"    {key.replace('_', ' '):<22}{counts[key]:>8}")
+    codes: dict[str, int] = {}
+    for warning in status.get("warnings", []):
+        codes[warning["code"]] = codes.get(warning["code"], 0) + 1
+    if codes:
+        shown = ", ".join(f"{c} {n}" for c, n in sorted(codes.items()))
+        print(f"    data warnings (first 200 shown by kind): {shown}")
+    if records and status.get("seconds"):
+        print(
+            f"    {records:,} SIS records in {status['seconds']:.1f} s "
+            f"({records / status['seconds']:,.0f} records/s)"
+        )
+
+
+def change_sis(sis: str) -> list[str]:
+    """What a registrar does between two nights: rename a section, drop a student, add one."""
+    records = requests.get(f"{sis}/_control/records/enrollments", timeout=60).json()
+    enrollments = records["enrollments"]
+    section = next(e for e in enrollments if e["role"] == "teacher")["class"]["sourcedId"]
+    requests.patch(
+        f"{sis}/_control/records/classes/{section}",
+        json={"title": "Algebra I Honors - Period 1"},
+        timeout=30,
+    ).raise_for_status()
+    leaving = next(
+        e for e in enrollments if e["role"] == "student" and e["class"]["sourcedId"] == section
+    )
+    requests.delete(
+        f"{sis}/_control/records/enrollments/{leaving['sourcedId']}",
+        params={"mode": "tobedeleted"},
+        timeout=30,
+    ).raise_for_status()
+    in_section = {e["user"]["sourcedId"] for e in enrollments if e["class"]["sourcedId"] == section}
+    newcomer = next(
+        e
+        for e in enrollments
+        if e["role"] == "student" and e["user"]["sourcedId"] not in in_section
+    )
+    requests.put(
+        f"{sis}/_control/records/enrollments",
+        json={
+            "records": [
+                {
+                    **newcomer,
+                    "sourcedId": "enr-demo-new",
+                    "class": {"sourcedId": section, "type": "class"},
+                }
+            ]
+        },
+        timeout=30,
+    ).raise_for_status()
+    return [
+        f"section {section} renamed to 'Algebra I Honors - Period 1'",
+        f"student {leaving['user']['sourcedId']} dropped from it (tobedeleted)",
+        f"student {newcomer['user']['sourcedId']} added to it",
+    ]
+
+
 def main() -> int:
     stack = LocalStack()
     env = stack.env()
     os.environ.update(env)  # the google-cloud clients find the emulators through the environment
-    missing = [s for s in ("firestore", "tasks", "sis", "functions") if not stack.running(s)]
+    missing = [s for s in ALL_SERVICES if not stack.running(s)]
     if missing:
         print(
             f"demo: the local stack is not fully up (missing: {', '.join(missing)}); "
@@ -114,8 +276,8 @@ def main() -> int:
         f"Bearer {token(session, sis, extra['client_id'], extra['client_secret'])}"
     )
     print(
-        f"\nLocal OneRoster SIS at {sis}: OAuth 2.0 token issued; walking every collection "
-        f"({PAGE} per page, following Link rel=next)"
+        f"\n1. The local OneRoster SIS at {sis} serves a synthetic district "
+        f"(OneRoster 1.2, {PAGE} per page, following Link rel=next):"
     )
     base12 = f"{sis}/ims/oneroster/rostering/v1p2"
     envelopes = {
@@ -126,19 +288,42 @@ def main() -> int:
         "students": "users",
     }
     counts = [count(session, base12, r, envelopes.get(r, r)) for r in RESOURCES_12]
-    counts.append(count(session, f"{sis}/ims/oneroster/gradebook/v1p2", "categories", "categories"))
-    counts.append(count(session, f"{sis}/ims/oneroster/v1p1", "users", "users"))
-    print(f"\n  {'resource':<22}{'records':>9}{'pages':>7}{'X-Total-Count':>15}{'ms':>8}")
+    print(f"\n  {'resource':<22}{'records':>9}{'pages':>7}{'ms':>8}")
     for row in counts:
-        label = row.resource if row is not counts[-1] else "users (OneRoster 1.1)"
-        print(
-            f"  {label:<22}{row.records:>9}{row.pages:>7}{row.reported_total:>15}"
-            f"{row.seconds * 1000:>8.0f}"
-        )
-    records = sum(c.records for c in counts)
-    seconds = sum(c.seconds for c in counts)
-    print(f"\n  {records} records in {seconds:.2f} s ({records / seconds:,.0f} records/s)")
-    return 0 if stored else 1
+        print(f"  {row.resource:<22}{row.records:>9}{row.pages:>7}{row.seconds * 1000:>8.0f}")
+    sis_records = sum(
+        c.records for c in counts if c.resource in ("classes", "users", "enrollments")
+    )
+
+    db = firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"])
+    functions = env["ROSTERSYNC_FUNCTIONS_URL"]
+    print("\n2. A district admin connects the SIS and the app's accounts exist:")
+    register_district(env, db, extra)
+    print(f"  {seed_accounts(sis, db):,} existing accounts in the classroom app")
+
+    print("\n3. Full sync now (admin API -> Cloud Tasks -> one task per page -> Firestore):")
+    run_id = admin_call(functions, "POST", "/runs", {"kind": "full"}).json()["run_id"]
+    full = wait_for_run(functions, run_id)
+    print_run("Full sync", full, sis_records)
+    classes = list(
+        db.collection("districts").document(DEMO_DISTRICT).collection("classes").stream()
+    )
+    members = sum(
+        sum(1 for m in (c.to_dict() or {}).get("students", {}).values() if m["status"] == "active")
+        for c in classes
+    )
+    print(f"    Firestore now holds {len(classes):,} classes with {members:,} student places")
+
+    print("\n4. Changes in the SIS:")
+    for line in change_sis(sis):
+        print(f"    - {line}")
+    print("\n5. Delta sync (dateLastModified after the watermark):")
+    run_id = admin_call(functions, "POST", "/runs", {"kind": "delta"}).json()["run_id"]
+    delta = wait_for_run(functions, run_id)
+    print_run("Delta sync", delta)
+    ok = stored and full["state"].startswith("succeeded") and delta["state"].startswith("succeeded")
+    print("\nDemo finished; the stack stops now." if ok else "\nDemo finished with problems.")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

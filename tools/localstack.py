@@ -33,7 +33,7 @@ LOOPBACK = "127.0.0.1"
 PROJECT_ID = "rostersync-local"
 TASKS_LOCATION = "us-central1"
 TASKS_QUEUES = ("roster-sync", "mark-export")
-ALL_SERVICES = ("firestore", "tasks", "sis", "functions")
+ALL_SERVICES = ("firestore", "tasks", "secrets", "sis", "functions")
 FIRESTORE_JAR = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
 FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 DEFAULT_SIS_CLIENT_ID = "rostersync-local"
@@ -278,10 +278,27 @@ class LocalStack:
             {"client_id": DEFAULT_SIS_CLIENT_ID, "client_secret": DEFAULT_SIS_CLIENT_SECRET},
         )
 
+    def _start_secrets(self) -> Service:
+        port_file = self.state_dir / "secrets.port"
+        port_file.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "tools.secret_manager_fake", "--port-file", str(port_file)]
+        proc, log = self._spawn("secrets", argv)
+        wait_until(port_file.is_file, proc, "Secret Manager fake", log)
+        port = int(port_file.read_text())
+        self._guard(proc, "secrets", port, log)
+        wait_until(
+            lambda: http_ok(f"http://{LOOPBACK}:{port}/_control/health"),
+            proc,
+            "Secret Manager fake",
+            log,
+        )
+        return Service("secrets", proc.pid, port, str(log))
+
     def _start_functions(self) -> Service:
         port = free_port()
         argv = [sys.executable, "-m", "tools.serve_functions", "--port", str(port)]
-        proc, log = self._spawn("functions", argv, env=self.env())
+        env = {**self.env(), "ROSTERSYNC_FUNCTIONS_URL": f"http://{LOOPBACK}:{port}"}
+        proc, log = self._spawn("functions", argv, env=env)
         self._guard(proc, "functions", port, log)
         wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"), proc, "functions", log)
         return Service("functions", proc.pid, port, str(log))
@@ -296,6 +313,7 @@ class LocalStack:
         starters: dict[str, Callable[[], Service]] = {
             "firestore": self._start_firestore,
             "tasks": self._start_tasks,
+            "secrets": self._start_secrets,
             "sis": lambda: self._start_sis(sis_args),
             "functions": self._start_functions,
         }
@@ -350,6 +368,8 @@ class LocalStack:
             env["FIRESTORE_EMULATOR_HOST"] = f"{LOOPBACK}:{svc['firestore'].port}"
         if "tasks" in svc:
             env["CLOUD_TASKS_EMULATOR_HOST"] = f"{LOOPBACK}:{svc['tasks'].port}"
+        if "secrets" in svc:
+            env["ROSTERSYNC_SECRET_MANAGER_ENDPOINT"] = f"http://{LOOPBACK}:{svc['secrets'].port}"
         if "sis" in svc:
             env["ROSTERSYNC_LOCAL_SIS_URL"] = f"http://{LOOPBACK}:{svc['sis'].port}"
         if "functions" in svc:

@@ -7,6 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from functions.main import HTTP_TARGETS
 from tools.bundle import write_bundle
 
 
@@ -28,7 +29,13 @@ def test_bundle_has_main_at_root_and_imports_standalone(tmp_path: Path) -> None:
         env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "healthz"
+    assert result.stdout.strip() == ",".join(HTTP_TARGETS)
+
+
+def test_every_http_target_is_deployed_by_terraform() -> None:
+    functions_tf = (Path(__file__).resolve().parents[2] / "infra" / "functions.tf").read_text()
+    for target in HTTP_TARGETS:
+        assert f"    {target} " in functions_tf, f"{target} missing from infra/functions.tf"
 
 
 def test_bundle_is_reproducible(tmp_path: Path) -> None:

@@ -468,6 +468,14 @@ def generate_district(spec: DistrictSpec) -> dict[str, list[Record]]:
                 "_classes": [classes[0]["sourcedId"]],
             }
         )
+    # Real SISes stamp records over time, not all at one instant: spread dateLastModified over
+    # the three days before the load, so a delta watermark selects only recent changes.
+    stamp_rng = random.Random(spec.seed + 7919)
+    moment = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(2, 0))
+    stamps = [_stamp(moment - dt.timedelta(seconds=s)) for s in range(0, 3 * 86400, 60)]
+    for records in (orgs, sessions, courses, classes, users, enrollments, demographics):
+        for record in records:
+            record["dateLastModified"] = stamps[stamp_rng.randrange(len(stamps))]
     return {
         "orgs": orgs,
         "academicSessions": sessions,

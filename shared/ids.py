@@ -1,0 +1,36 @@
+"""Firestore-safe document ids and map keys for any SIS sourcedId.
+
+sourcedIds may contain ``/``, ``.``, spaces or start with ``__``; Firestore ids and field paths
+cannot. Every character outside ``[A-Za-z0-9-]`` becomes ``~XX`` (UTF-8 hex), which is reversible
+and collision-free, and leaves typical ids such as ``cls-000123`` readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_SAFE = re.compile(r"[A-Za-z0-9\-]")
+_ESCAPE = re.compile(r"~([0-9A-F]{2})")
+MAX_SOURCED_ID_BYTES = 400
+
+
+def safe_id(sourced_id: str) -> str:
+    if not sourced_id:
+        raise ValueError("a sourcedId cannot be empty")
+    raw = sourced_id.encode("utf-8")
+    if len(raw) > MAX_SOURCED_ID_BYTES:
+        raise ValueError(f"a sourcedId longer than {MAX_SOURCED_ID_BYTES} bytes is not supported")
+    return "".join(chr(byte) if _SAFE.fullmatch(chr(byte)) else f"~{byte:02X}" for byte in raw)
+
+
+def from_safe_id(doc_id: str) -> str:
+    return bytes(
+        int(part[1:], 16) if part.startswith("~") else ord(part)
+        for part in re.findall(r"~[0-9A-F]{2}|.", doc_id, flags=re.DOTALL)
+    ).decode("utf-8")
+
+
+def digest(*parts: str, length: int = 24) -> str:
+    """A short stable hash, for deterministic task names and warning ids."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]

@@ -1,0 +1,85 @@
+"""Account matching and generated usernames, the schedule, and Firestore-safe ids (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shared.ids import from_safe_id, safe_id
+from shared.sync.accounts import SisPerson, generate_username, match_accounts, username_stem
+from shared.sync.schedule import Schedule, due_sync
+
+
+def person(sid: str, email: str | None, role: str = "student", **kw) -> SisPerson:
+    return SisPerson(sid, role, kw.pop("given", "Ana"), kw.pop("family", "Lopez"), email, **kw)
+
+
+def test_matching_is_case_insensitive_and_records_the_key() -> None:
+    matches, unmatched, warnings = match_accounts(
+        [person("u1", "Ana.Lopez@School.org"), person("u2", "new@school.org")],
+        {"ana.lopez@school.org": ["acc-1"]},
+        "email",
+    )
+    assert [(m.sis_user_id, m.account_id, m.matched_by) for m in matches] == [
+        ("u1", "acc-1", "email")
+    ]
+    assert [p.sourced_id for p in unmatched] == ["u2"] and warnings == []
+
+
+def test_missing_duplicate_and_ambiguous_emails_are_warnings_not_links() -> None:
+    matches, unmatched, warnings = match_accounts(
+        [
+            person("u1", None),
+            person("u2", "twin@x.org"),
+            person("u3", "TWIN@x.org"),
+            person("u4", "shared@x.org"),
+        ],
+        {"twin@x.org": ["a"], "shared@x.org": ["b", "c"]},
+        "email",
+    )
+    assert matches == []
+    assert [p.sourced_id for p in unmatched] == ["u1"]  # no email: an account may be created
+    assert [(w.sourced_id, w.code) for w in warnings] == [
+        ("u1", "missing_email"),
+        ("u2", "duplicate_email"),
+        ("u3", "duplicate_email"),
+        ("u4", "ambiguous_account"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        (person("t", None, "teacher", given="María", family="O'Connor-Díaz"), "moconnordiaz"),
+        (person("s", None, grades=("01",), given="Zoë", family="Smith"), "zoes"),
+        (person("s", None, grades=("KG",), given="Li", family="Wu"), "liw"),
+        (person("s", None, grades=("07",), given="Björn", family="van der Berg"), "bvanderberg"),
+    ],
+)
+def test_username_rules(who: SisPerson, expected: str) -> None:
+    assert username_stem(who) == expected
+
+
+def test_usernames_are_unique_by_adding_numbers() -> None:
+    taken = {"alopez", "alopez2"}
+    assert generate_username(person("u", None), taken.__contains__) == "alopez3"
+
+
+def test_schedule_full_weekly_delta_nightly_inside_the_window() -> None:
+    schedule = Schedule(timezone="UTC", window_start_hour=1, window_end_hour=5, full_weekday=6)
+    sunday_2am = dt.datetime(2026, 11, 22, 2, tzinfo=dt.UTC)
+    monday_2am = sunday_2am + dt.timedelta(days=1)
+    monday_noon = monday_2am + dt.timedelta(hours=10)
+    assert due_sync(schedule, sunday_2am, None, None) == "full"
+    assert due_sync(schedule, monday_2am, sunday_2am, sunday_2am) == "delta"
+    assert due_sync(schedule, monday_noon, sunday_2am, sunday_2am) is None
+    assert due_sync(schedule, sunday_2am + dt.timedelta(minutes=30), sunday_2am, sunday_2am) is None
+
+
+@pytest.mark.parametrize("sourced_id", ["cls-001", "a/b", "..", "__x__", "ü ñ", "x~2Fy", "a.b"])
+def test_safe_ids_round_trip_and_use_only_safe_characters(sourced_id: str) -> None:
+    encoded = safe_id(sourced_id)
+    assert from_safe_id(encoded) == sourced_id
+    assert all(ch.isalnum() or ch in "-~" for ch in encoded)
+    assert not encoded.startswith("__") and encoded not in (".", "..")
