@@ -11,7 +11,14 @@ from shared.logs import configure_logging
 from shared.runtime import runtime
 from shared.settings import VERSION
 
-HTTP_TARGETS = ("healthz", "sync_admin", "sync_task", "sync_schedule")
+HTTP_TARGETS = (
+    "healthz",
+    "sync_admin",
+    "sync_task",
+    "sync_schedule",
+    "export_teacher",
+    "export_task",
+)
 configure_logging()
 
 
@@ -62,3 +69,24 @@ def sync_schedule(request: Request) -> tuple[dict[str, Any], int]:
     from shared.sync.api import handle_schedule
 
     return _safely(lambda: handle_schedule(runtime(), dict(request.headers)))
+
+
+@functions_framework.http
+def export_teacher(request: Request) -> tuple[dict[str, Any], int]:
+    """Teachers: export a class's marks, read what happened per assignment and mark, link a
+    hand-made class to an SIS section. See docs/http-api.md."""
+    from shared.export.api import handle_teacher
+
+    return _safely(
+        lambda: handle_teacher(
+            runtime(), request.method, request.path, dict(request.headers), _json(request)
+        )
+    )
+
+
+@functions_framework.http
+def export_task(request: Request) -> tuple[dict[str, Any], int]:
+    """Cloud Tasks target of the mark-export queue: exports one class."""
+    from shared.export.api import handle_export_task
+
+    return _safely(lambda: handle_export_task(runtime(), dict(request.headers), _json(request)))

@@ -17,7 +17,9 @@ locals {
     healthz       = { memory = "256M", max_instances = 2, timeout = 10, public = true }
     sync_admin    = { memory = "512M", max_instances = 10, timeout = 60, public = true }
     sync_task     = { memory = "1Gi", max_instances = 50, timeout = 540, public = false }
-    sync_schedule = { memory = "256M", max_instances = 1, timeout = 300, public = false }
+    sync_schedule  = { memory = "256M", max_instances = 1, timeout = 300, public = false }
+    export_teacher = { memory = "512M", max_instances = 10, timeout = 60, public = true }
+    export_task    = { memory = "1Gi", max_instances = 20, timeout = 540, public = false }
   }
 }
 
@@ -47,6 +49,7 @@ resource "google_cloudfunctions2_function" "target" {
       GOOGLE_CLOUD_PROJECT             = var.project_id
       ROSTERSYNC_TASKS_LOCATION        = var.region
       ROSTERSYNC_SYNC_TASK_URL         = "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-sync-task"
+      ROSTERSYNC_EXPORT_TASK_URL       = "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-export-task"
       ROSTERSYNC_FUNCTIONS_URL         = "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-sync-task"
       ROSTERSYNC_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
       ROSTERSYNC_ID_TOKEN_AUDIENCE     = var.id_token_audience

@@ -73,7 +73,10 @@ def verify_task_caller(headers: Mapping[str, str], settings: Settings) -> None:
             raise AuthError(403, "task handlers accept only Cloud Tasks calls")
         return
     token = _bearer(headers)
-    info = _verify_google(token, settings.functions_url)
+    info = _verify_google(token, None)
+    audiences = {settings.functions_url, settings.sync_task_url, settings.export_task_url} - {None}
+    if info.get("aud") not in audiences:
+        raise AuthError(403, "the token was not minted for this service")
     if not settings.tasks_service_account or info.get("email") != settings.tasks_service_account:
         raise AuthError(403, "task handlers accept only the task service account")
 

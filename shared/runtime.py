@@ -75,6 +75,14 @@ class Runtime:
                 )
             return self._secrets
 
+    @property
+    def export_task_url(self) -> str:
+        if self.settings.export_task_url:
+            return self.settings.export_task_url
+        if not self.settings.functions_url:
+            raise RuntimeError("set ROSTERSYNC_EXPORT_TASK_URL or ROSTERSYNC_FUNCTIONS_URL")
+        return f"{self.settings.functions_url.rstrip('/')}/export_task"
+
     def client_for(self, district: DistrictConfig, **transport_options: Any) -> OneRosterClient:
         """One client (and token cache) per district and connection per instance. Local
         development mode is honoured only when this instance runs in local development."""

@@ -21,6 +21,7 @@ class Settings:
     tasks_service_account: str | None = None  # OIDC identity Cloud Tasks calls the handlers with
     id_token_audience: str | None = None  # audience of admin/teacher Google ID tokens
     sync_task_url: str | None = None  # default: <functions_url>/sync_task
+    export_task_url: str | None = None  # default: <functions_url>/export_task
     sync_queue: str = "roster-sync"
     export_queue: str = "mark-export"
 
@@ -38,4 +39,5 @@ class Settings:
             tasks_service_account=env.get("ROSTERSYNC_TASKS_SERVICE_ACCOUNT") or None,
             id_token_audience=env.get("ROSTERSYNC_ID_TOKEN_AUDIENCE") or None,
             sync_task_url=env.get("ROSTERSYNC_SYNC_TASK_URL") or None,
+            export_task_url=env.get("ROSTERSYNC_EXPORT_TASK_URL") or None,
         )

@@ -47,8 +47,15 @@ class CloudTasksQueue:
     def queue_path(self, queue: str) -> str:
         return f"projects/{self._project}/locations/{self._location}/queues/{queue}"
 
-    def enqueue(self, queue: str, payload: dict[str, object], name: str | None = None) -> bool:
-        """Returns False when a task of that name already existed."""
+    def enqueue(
+        self,
+        queue: str,
+        payload: dict[str, object],
+        name: str | None = None,
+        url: str | None = None,
+    ) -> bool:
+        """Returns False when a task of that name already existed. ``url`` overrides the
+        default target (each queue has its own handler)."""
         import json
 
         from google.api_core.exceptions import AlreadyExists
@@ -56,13 +63,13 @@ class CloudTasksQueue:
 
         request = tasks_v2.HttpRequest(
             http_method=tasks_v2.HttpMethod.POST,
-            url=self._target_url,
+            url=url or self._target_url,
             headers={"Content-Type": "application/json"},
             body=json.dumps(payload, separators=(",", ":")).encode("utf-8"),
         )
         if self._service_account:
             request.oidc_token = tasks_v2.OidcToken(
-                service_account_email=self._service_account, audience=self._target_url
+                service_account_email=self._service_account, audience=url or self._target_url
             )
         task = tasks_v2.Task(http_request=request)
         parent = self.queue_path(queue)

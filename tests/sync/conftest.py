@@ -37,13 +37,19 @@ class SyncHarness:
         return self.db.collection("districts").document(district_id)
 
     def register(
-        self, running: RunningSis, version: str = "1.2", page_size: int = 40, **settings: Any
+        self,
+        running: RunningSis,
+        version: str = "1.2",
+        page_size: int = 40,
+        vendor: str = "generic",
+        **settings: Any,
     ) -> str:
         district_id = f"d{next(_numbers)}-{int(time.time() * 1000) % 10**8}"
         self.district(district_id).collection("staff").document(safe_id(ADMIN)).set(
             {"role": "admin"}
         )
         body = {
+            "vendor": vendor,
             "version": version,
             "rostering_base_url": running.base_url(version),
             "gradebook_base_url": running.base_url(version, "gradebook")

@@ -1,0 +1,1 @@
+"""Mark export: assignments and marks from Firestore to the SIS gradebook, exactly once."""
