@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.localstack
 DEMO_STUDENTS ?= 5000
 
-.PHONY: help install up down status lint test demo bundle clean
+.PHONY: help install up down status lint test demo bench bundle clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ test: install lint ## lint, then the whole suite; the tests start and stop their
 
 demo: install ## start the stack, show the local SIS serving a district through it, stop
 	@trap '$(STACK) down' EXIT; $(STACK) up --sis-arg=--students=$(DEMO_STUDENTS) && $(PY) -m tools.demo
+
+bench: install ## roster sync and mark export measured through the local stack
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean: down ## remove virtual environments and local state
 	rm -rf $(VENV) $(VENV_TASKS) .stack .pytest_cache .mypy_cache .ruff_cache
