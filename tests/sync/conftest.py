@@ -64,6 +64,9 @@ class SyncHarness:
         }
         response = self.admin("PUT", district_id, "/connection", body)
         assert response.status_code == 200, response.text
+        # Scheduled syncs stay off unless a test asks for them: a scheduler tick sees every
+        # district in the emulator.
+        settings.setdefault("schedule", {"enabled": False})
         if settings:
             response = self.admin("PATCH", district_id, "/settings", settings)
             assert response.status_code == 200, response.text

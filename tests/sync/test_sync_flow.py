@@ -361,3 +361,28 @@ def test_admin_api_refuses_strangers_and_bad_input(make_sis, sync_harness) -> No
     assert "wrong" not in wrong.text and "secret" in wrong.text
     task = requests.post(f"{sync_harness.functions}/sync_task", json={}, timeout=10)
     assert task.status_code == 403
+
+
+def test_scheduler_starts_due_syncs_once_per_day(make_sis, sync_harness) -> None:
+    running = make_sis(students=30)
+    today = dt.datetime.now(dt.UTC)
+    district = sync_harness.register(
+        running,
+        schedule={
+            "timezone": "UTC",
+            "window_start_hour": 0,
+            "window_end_hour": 24,
+            "full_weekday": today.weekday(),
+        },
+    )
+    tick = {"X-CloudTasks-QueueName": "scheduler"}
+    first = requests.post(f"{sync_harness.functions}/sync_schedule", headers=tick, timeout=60)
+    assert first.status_code == 200, first.text
+    started = [s for s in first.json()["started"] if s["district_id"] == district]
+    assert [s["kind"] for s in started] == ["full"]
+    status = sync_harness.wait(district, started[0]["run_id"])
+    assert status["state"] in ("succeeded", "succeeded_with_warnings")
+    again = requests.post(f"{sync_harness.functions}/sync_schedule", headers=tick, timeout=60)
+    assert district not in {s["district_id"] for s in again.json()["started"]}
+    unsigned = requests.post(f"{sync_harness.functions}/sync_schedule", timeout=60)
+    assert unsigned.status_code == 403
