@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import tempfile
 import time
@@ -220,6 +221,7 @@ def main() -> int:
     parser.add_argument("--assignments", type=int, default=20)
     parser.add_argument("--per-class", type=int, default=30)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the in-process SIS's access log
     store = Store()
     generated = time.monotonic()
     store.replace_all(generate_district(DistrictSpec(seed=11, students=args.students)))

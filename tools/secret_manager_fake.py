@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import signal
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tools.serving import serve_until_stopped
 
 _SECRET = re.compile(r"^/v1/projects/([^/]+)/secrets/([^/:]+)")
 
@@ -92,21 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", type=Path)
     args = parser.parse_args(argv)
-    server = make_server("127.0.0.1", args.port, FakeSecretManager(), threaded=True)
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    if args.port_file:
-        tmp = args.port_file.with_suffix(".tmp")
-        tmp.write_text(str(server.server_port))
-        tmp.replace(args.port_file)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(FakeSecretManager(), args.port, args.port_file)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,17 @@ def _members(
     return tuple(add), tuple(restore), tuple(sorted(remove))
 
 
+def _no_teacher(section: SisSection, school_id: str, consequence: str) -> DataWarning:
+    return DataWarning(
+        "section_without_teacher",
+        "class",
+        section.sourced_id,
+        f"section {section.title!r} has no current teacher in the SIS; {consequence}",
+        "assign a teacher to the section in the SIS",
+        school_id,
+    )
+
+
 def plan_school_sync(
     *,
     school_id: str,
@@ -140,17 +151,7 @@ def plan_school_sync(
             if ended:
                 continue  # last year's section arriving late: nothing to offer
             if owner is None:
-                warnings.append(
-                    DataWarning(
-                        "section_without_teacher",
-                        "class",
-                        section.sourced_id,
-                        f"section {section.title!r} has no current teacher, so it is not "
-                        "offered as a class",
-                        "assign a teacher to the section in the SIS",
-                        school_id,
-                    )
-                )
+                warnings.append(_no_teacher(section, school_id, "so it is not offered as a class"))
                 continue
             changes.append(
                 ClassChange(
@@ -183,17 +184,7 @@ def plan_school_sync(
             changes.append(replace(change, archive_reason=ARCHIVE_TERM_ENDED))
             continue
         if owner is None:
-            warnings.append(
-                DataWarning(
-                    "section_without_teacher",
-                    "class",
-                    section.sourced_id,
-                    f"section {section.title!r} has no current teacher in the SIS; the class "
-                    "keeps its owner",
-                    "assign a teacher to the section in the SIS",
-                    school_id,
-                )
-            )
+            warnings.append(_no_teacher(section, school_id, "the class keeps its owner"))
         elif owner != current.owner_id:
             change = replace(change, owner_id=owner)
         # A former owner the SIS still lists as a teacher is among `co_teachers`; a co-teacher

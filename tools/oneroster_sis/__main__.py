@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import signal
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer
 
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.csvload import load_csv_package
@@ -23,8 +21,7 @@ from tools.oneroster_sis.faults import FaultInjector, FaultSettings
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.profiles import PROFILES, profile
 from tools.oneroster_sis.store import Store
-
-LOOPBACK = "127.0.0.1"
+from tools.serving import LOOPBACK, serve_until_stopped
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -85,29 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s sis %(message)s")
     started = time.monotonic()
     sis = build_sis(args)
-    server = make_server(LOOPBACK, args.port, sis, threaded=True)
-    server.daemon_threads = True  # type: ignore[attr-defined]  # ThreadedWSGIServer
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(0)
+    def announce(server: BaseWSGIServer) -> None:
+        counts = ", ".join(f"{k} {v}" for k, v in sis.store.counts().items() if v)
+        print(
+            f"local OneRoster SIS on http://{LOOPBACK}:{server.server_port}{args.prefix} "
+            f"({counts}; ready in {time.monotonic() - started:.1f} s)",
+            flush=True,
+        )
 
-    signal.signal(signal.SIGTERM, stop)
-    port = server.server_port
-    counts = ", ".join(f"{k} {v}" for k, v in sis.store.counts().items() if v)
-    print(
-        f"local OneRoster SIS on http://{LOOPBACK}:{port}{args.prefix} "
-        f"({counts}; ready in {time.monotonic() - started:.1f} s)",
-        flush=True,
-    )
-    if args.port_file:
-        tmp = args.port_file.with_suffix(".tmp")
-        tmp.write_text(str(port))
-        tmp.replace(args.port_file)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(sis, args.port, args.port_file, announce)
 
 
 if __name__ == "__main__":
