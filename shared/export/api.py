@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.export import service
 from shared.identity import AuthError, verify_task_caller, verify_user
 from shared.oneroster.errors import OneRosterError
-from shared.sync.api import _error, _problems
+from shared.sync.api import describe_validation, error_response
 from shared.sync.service import SyncError, district_ref
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def handle_teacher(
         caller = verify_user(headers, rt.settings)
         match = re.fullmatch(r"/districts/([^/]+)/classes/([^/]+)/(export|link)", path.rstrip("/"))
         if not match:
-            return _error(404, f"no endpoint {method} {path}")
+            return error_response(404, f"no endpoint {method} {path}")
         district_id, class_id, action = match.groups()
         if action == "export" and method == "POST":
             return 202, service.request_export(rt, district_id, class_id, caller)
@@ -72,30 +72,30 @@ def handle_teacher(
             cls = district_ref(rt.db, district_id).collection("classes").document(class_id)
             snapshot = cls.get()
             if not snapshot.exists:
-                return _error(404, f"class {class_id!r} does not exist")
-            service._check_teacher(rt, district_id, caller, snapshot.to_dict() or {})
+                return error_response(404, f"class {class_id!r} does not exist")
+            service.check_teacher(rt, district_id, caller, snapshot.to_dict() or {})
             return 200, export_status(rt, district_id, class_id)
         if action == "link" and method == "PUT":
             request = LinkRequest.model_validate(body or {})
             return 200, service.link_class(rt, district_id, class_id, request.section_id, caller)
-        return _error(404, f"no endpoint {method} {path}")
+        return error_response(404, f"no endpoint {method} {path}")
     except AuthError as exc:
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     except service.ExportRefused as exc:
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     except ValidationError as exc:
-        return _error(400, _problems(exc))
+        return error_response(400, describe_validation(exc))
     except (OneRosterError, SyncError) as exc:
-        return _error(400, exc.message)
+        return error_response(400, exc.message)
 
 
 def handle_export_task(rt: Runtime, headers: Mapping[str, str], body: Any) -> Response:
     try:
         verify_task_caller(headers, rt.settings)
     except AuthError as exc:
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     if not isinstance(body, dict) or not body.get("district_id") or not body.get("class_id"):
-        return _error(400, "the task body needs district_id and class_id")
+        return error_response(400, "the task body needs district_id and class_id")
     retry_count = int(headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
     try:
         return 200, service.handle_export(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -216,12 +216,3 @@ def bodies(
         return result_body(result, version=ctx.version, href_for=href_for, now=now)
 
     return li, res
-
-
-def periods_for(
-    raw: Iterable[tuple[str, Any]],
-) -> tuple[Period, ...]:
-    """(term id, parsed academic session) pairs into periods."""
-    return tuple(
-        Period(p.sourced_id, p.title, term_id, p.start_date, p.end_date) for term_id, p in raw
-    )

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from shared.adapters.firestore_db import Write, commit_writes, field_filter
 from shared.export.mapping import (
     Assignment,
     Category,
@@ -31,7 +33,8 @@ from shared.identity import AuthError, Caller, staff_role
 from shared.ids import digest, safe_id
 from shared.oneroster.errors import OneRosterError, TransientError
 from shared.oneroster.vendors import preset
-from shared.sync.service import _commit, _f, district_ref, load_district, mirror_collection
+from shared.sync.district import DistrictConfig
+from shared.sync.service import district_ref, load_district, mirror_collection
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -80,13 +83,13 @@ def section_of(cls: Mapping[str, Any]) -> tuple[str, str] | None:
     return section_id, str(source.get("school_id") or "")
 
 
-def _check_teacher(rt: Runtime, district_id: str, caller: Caller, cls: Mapping[str, Any]) -> None:
+def check_teacher(rt: Runtime, district_id: str, caller: Caller, cls: Mapping[str, Any]) -> None:
     staff = staff_role(rt.db, district_id, caller)
     if not is_teacher_of(staff, cls):
         raise AuthError(403, "only a teacher of this class can do this")
 
 
-def _check_enabled(rt: Runtime, district_id: str) -> None:
+def _check_enabled(rt: Runtime, district_id: str) -> DistrictConfig:
     district = load_district(rt, district_id)
     if not district.export_enabled:
         raise ExportRefused(
@@ -94,11 +97,18 @@ def _check_enabled(rt: Runtime, district_id: str) -> None:
             'Mark export is turned off for this district ("Enable classwork and mark '
             'exporting"); ask the district admin to turn it on.',
         )
+    return district
+
+
+def _already_sent(doc: Mapping[str, Any], content: str) -> bool:
+    """The SIS already holds exactly this content (sent or confirmed unchanged before)."""
+    previous = doc.get("export") or {}
+    return previous.get("hash") == content and previous.get("state") in ("sent", "unchanged")
 
 
 def request_export(rt: Runtime, district_id: str, class_id: str, caller: Caller) -> dict[str, Any]:
     cls = _class_doc(rt, district_id, class_id)
-    _check_teacher(rt, district_id, caller, cls)
+    check_teacher(rt, district_id, caller, cls)
     _check_enabled(rt, district_id)
     if section_of(cls) is None:
         raise ExportRefused(
@@ -124,7 +134,7 @@ def link_class(
 ) -> dict[str, Any]:
     """A teacher links a class they made by hand to an SIS section they teach."""
     cls = _class_doc(rt, district_id, class_id)
-    _check_teacher(rt, district_id, caller, cls)
+    check_teacher(rt, district_id, caller, cls)
     _check_enabled(rt, district_id)
     if cls.get("origin") == "sis":
         raise ExportRefused(409, "Synced classes are linked to their section already.")
@@ -145,7 +155,9 @@ def link_class(
         if not section.exists or (section.to_dict() or {}).get("status") != "active":
             continue
         enrollments = mirror_collection(db, district_id, school_id, "enrollments")
-        for enrollment in enrollments.where(filter=_f("data.class_id", "==", section_id)).stream():
+        for enrollment in enrollments.where(
+            filter=field_filter("data.class_id", "==", section_id)
+        ).stream():
             data = enrollment.to_dict() or {}
             info = data.get("data") or {}
             if (
@@ -208,8 +220,10 @@ def _mark(data: Mapping[str, Any], today: dt.date) -> Mark:
     )
 
 
-def _context(rt: Runtime, district_id: str, cls: Mapping[str, Any]) -> tuple[ExportContext, Any]:
-    district = load_district(rt, district_id)
+def _context(
+    rt: Runtime, district: DistrictConfig, cls: Mapping[str, Any]
+) -> tuple[ExportContext, Any]:
+    district_id = district.district_id
     section = section_of(cls)
     if section is None:
         raise ExportRefused(409, "This class is not linked to an SIS section.")
@@ -262,8 +276,25 @@ def _context(rt: Runtime, district_id: str, cls: Mapping[str, Any]) -> tuple[Exp
     return ctx, client
 
 
-def _state(state: str, now: dt.datetime, **extra: Any) -> dict[str, Any]:
-    return {"state": state, "last_attempt_at": now, **extra}
+def _record(writes: list[Write], ref: Any, state: str, now: dt.datetime, **extra: Any) -> None:
+    writes.append(("merge", ref, {"export": {"state": state, "last_attempt_at": now, **extra}}))
+
+
+def _send(
+    rt: Runtime, put: Callable[[], object], retry_count: int, writes: list[Write]
+) -> str | None:
+    """Sends one write; None when the SIS accepted it, else the reason to record. A transient
+    failure while Cloud Tasks still retries keeps what was accepted and raises."""
+    try:
+        put()
+    except TransientError:
+        if retry_count < MAX_TASK_RETRIES:
+            commit_writes(rt.db, writes)  # the retry finds these unchanged and skips them
+            raise
+        return "the SIS kept failing; try again later"
+    except OneRosterError as exc:
+        return exc.message
+    return None
 
 
 def handle_export(
@@ -278,8 +309,8 @@ def handle_export(
     cls = _class_doc(rt, district_id, class_id)
     now = rt.clock()
     try:
-        _check_enabled(rt, district_id)
-        ctx, client = _context(rt, district_id, cls)
+        district = _check_enabled(rt, district_id)
+        ctx, client = _context(rt, district, cls)
     except ExportRefused as exc:
         class_ref.set(
             {"export": {"state": "refused", "message": exc.message, "finished_at": now}}, merge=True
@@ -300,154 +331,71 @@ def handle_export(
         return {"state": "failed", "message": exc.message}
     line_item_body, result_body = bodies(ctx, client.href_for, now)
     counts = {"sent": 0, "unchanged": 0, "failed": 0, "held": 0}
-    coursework = class_ref.collection("coursework")
-    for snapshot in coursework.stream():
+    for snapshot in class_ref.collection("coursework").stream():
         data = snapshot.to_dict() or {}
         if data.get("state", "published") != "published":
             continue
         assignment = _assignment(snapshot.id, data)
-        writes: list[tuple[str, Any, dict[str, Any]]] = []
+        writes: list[Write] = []
         planned = plan_line_item(ctx, assignment)
-        previous = data.get("export") or {}
         if isinstance(planned, Held):
-            writes.append(
-                (
-                    "merge",
-                    snapshot.reference,
-                    {"export": _state("held", now, message=planned.reason)},
-                )
-            )
+            _record(writes, snapshot.reference, "held", now, message=planned.reason)
             counts["held"] += 1
-            _commit(db, writes)
+            commit_writes(db, writes)
             continue
         line_item, period = planned
-        body = line_item_body(line_item)
-        digest_li = content_hash(body)
-        if previous.get("hash") == digest_li and previous.get("state") in ("sent", "unchanged"):
+        digest_li = content_hash(line_item_body(line_item))
+        if _already_sent(data, digest_li):
             li_state = "unchanged"
         else:
-            try:
-                client.put_line_item(line_item, now=now)
-            except TransientError:
-                if retry_count < MAX_TASK_RETRIES:
-                    raise
-                li_state = "failed"
-                writes.append(
-                    (
-                        "merge",
-                        snapshot.reference,
-                        {
-                            "export": _state(
-                                "failed", now, message="the SIS kept failing; try again later"
-                            )
-                        },
-                    )
-                )
-            except OneRosterError as exc:
-                li_state = "failed"
-                writes.append(
-                    (
-                        "merge",
-                        snapshot.reference,
-                        {"export": _state("failed", now, message=exc.message)},
-                    )
-                )
-            else:
-                li_state = "sent"
-        if li_state == "failed":
-            counts["failed"] += 1
-            _commit(db, writes)
-            continue
-        writes.append(
-            (
-                "merge",
-                snapshot.reference,
-                {
-                    "export": _state(
-                        li_state,
-                        now,
-                        hash=digest_li,
-                        sis_line_item_id=line_item.sourced_id,
-                        grading_period=period.title,
-                        message=None,
-                    )
-                },
+            failure = _send(
+                rt, partial(client.put_line_item, line_item, now=now), retry_count, writes
             )
+            if failure:
+                _record(writes, snapshot.reference, "failed", now, message=failure)
+                counts["failed"] += 1
+                commit_writes(db, writes)
+                continue
+            li_state = "sent"
+        _record(
+            writes,
+            snapshot.reference,
+            li_state,
+            now,
+            hash=digest_li,
+            sis_line_item_id=line_item.sourced_id,
+            grading_period=period.title,
+            message=None,
         )
         counts[li_state] += 1
         for mark_snapshot in snapshot.reference.collection("marks").stream():
             mark_data = mark_snapshot.to_dict() or {}
-            mark_previous = mark_data.get("export") or {}
             result = plan_result(ctx, assignment, line_item, _mark(mark_data, now.date()))
             if isinstance(result, Held):
-                writes.append(
-                    (
-                        "merge",
-                        mark_snapshot.reference,
-                        {"export": _state("held", now, message=result.reason)},
-                    )
-                )
+                _record(writes, mark_snapshot.reference, "held", now, message=result.reason)
                 counts["held"] += 1
                 continue
             digest_r = content_hash(result_body(result))
-            if mark_previous.get("hash") == digest_r and mark_previous.get("state") in (
-                "sent",
-                "unchanged",
-            ):
-                writes.append(
-                    (
-                        "merge",
-                        mark_snapshot.reference,
-                        {"export": _state("unchanged", now, hash=digest_r)},
-                    )
-                )
+            if _already_sent(mark_data, digest_r):
+                _record(writes, mark_snapshot.reference, "unchanged", now, hash=digest_r)
                 counts["unchanged"] += 1
                 continue
-            try:
-                client.put_result(result, now=now)
-            except TransientError:
-                if retry_count < MAX_TASK_RETRIES:
-                    _commit(db, writes)  # keep what was accepted; the retry skips it
-                    raise
-                writes.append(
-                    (
-                        "merge",
-                        mark_snapshot.reference,
-                        {
-                            "export": _state(
-                                "failed", now, message="the SIS kept failing; try again later"
-                            )
-                        },
-                    )
-                )
-                counts["failed"] += 1
-            except OneRosterError as exc:
-                writes.append(
-                    (
-                        "merge",
-                        mark_snapshot.reference,
-                        {"export": _state("failed", now, message=exc.message)},
-                    )
-                )
+            failure = _send(rt, partial(client.put_result, result, now=now), retry_count, writes)
+            if failure:
+                _record(writes, mark_snapshot.reference, "failed", now, message=failure)
                 counts["failed"] += 1
             else:
-                writes.append(
-                    (
-                        "merge",
-                        mark_snapshot.reference,
-                        {
-                            "export": _state(
-                                "sent",
-                                now,
-                                hash=digest_r,
-                                sis_result_id=result.sourced_id,
-                                message=None,
-                            )
-                        },
-                    )
+                _record(
+                    writes,
+                    mark_snapshot.reference,
+                    "sent",
+                    now,
+                    hash=digest_r,
+                    sis_result_id=result.sourced_id,
+                    message=None,
                 )
                 counts["sent"] += 1
-        _commit(db, writes)
+        commit_writes(db, writes)
     class_ref.set(
         {
             "export": {

@@ -53,7 +53,7 @@ class ConnectRequest(BaseModel):
     client_secret: SecretStr = Field(min_length=1)
 
 
-def _problems(exc: ValidationError) -> str:
+def describe_validation(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error.get("loc", ())) or "body"
@@ -64,7 +64,7 @@ def _problems(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _error(status: int, message: str) -> Response:
+def error_response(status: int, message: str) -> Response:
     return status, {"error": {"message": message}}
 
 
@@ -76,7 +76,7 @@ def handle_admin(
         caller = verify_user(headers, rt.settings)
         match = re.fullmatch(r"/districts/([^/]+)(/.*)?", path.rstrip("/") or "/")
         if not match:
-            return _error(404, f"no endpoint {method} {path}")
+            return error_response(404, f"no endpoint {method} {path}")
         district_id, rest = match.group(1), match.group(2) or ""
         require_admin(rt.db, district_id, caller)
         if rest == "/runs" and method == "POST":
@@ -101,15 +101,15 @@ def handle_admin(
             return connect(rt, district_id, body)
         if rest == "/settings" and method == "PATCH":
             return update_settings(rt, district_id, body)
-        return _error(404, f"no endpoint {method} {path}")
+        return error_response(404, f"no endpoint {method} {path}")
     except AuthError as exc:
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     except ValidationError as exc:
-        return _error(400, _problems(exc))
+        return error_response(400, describe_validation(exc))
     except OneRosterError as exc:
-        return _error(400, exc.message)
+        return error_response(400, exc.message)
     except service.SyncError as exc:
-        return _error(409 if exc.where == "decision" else 400, exc.message)
+        return error_response(409 if exc.where == "decision" else 400, exc.message)
 
 
 def connect(rt: Runtime, district_id: str, body: Any) -> Response:
@@ -154,16 +154,16 @@ def handle_task_request(rt: Runtime, headers: Mapping[str, str], body: Any) -> R
     try:
         verify_task_caller(headers, rt.settings)
     except AuthError as exc:
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     if not isinstance(body, dict):
-        return _error(400, "the task body must be a JSON object")
+        return error_response(400, "the task body must be a JSON object")
     retry_count = int(headers.get("X-CloudTasks-TaskRetryCount", "0") or 0)
     try:
         return 200, service.handle_task(rt, body, retry_count)
     except OneRosterError as exc:  # transient: let Cloud Tasks retry with its backoff
         return 503, {"error": {"message": exc.message, "retry": True}}
     except (KeyError, ValueError) as exc:
-        return _error(400, f"malformed task: {exc}")
+        return error_response(400, f"malformed task: {exc}")
 
 
 def handle_schedule(rt: Runtime, headers: Mapping[str, str]) -> Response:
@@ -171,7 +171,7 @@ def handle_schedule(rt: Runtime, headers: Mapping[str, str]) -> Response:
     try:
         verify_task_caller(headers, rt.settings)
     except AuthError as exc:
-        return _error(exc.status, exc.message)
+        return error_response(exc.status, exc.message)
     now = rt.clock()
     started = []
     for snapshot in rt.db.collection("districts").stream():

@@ -18,8 +18,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
+from shared.adapters.firestore_db import chunks, commit_writes, field_filter, field_path
 from shared.ids import digest, safe_id
 from shared.oneroster.errors import OneRosterError, TransientError
+from shared.oneroster.gradebook import timestamp
 from shared.oneroster.paging import PageRequest
 from shared.sync import mirror
 from shared.sync.accounts import SisPerson, generate_username, match_accounts
@@ -47,7 +49,6 @@ TERMINAL_RUN_STATES = frozenset({"succeeded", "succeeded_with_warnings", "held",
 TERMINAL_SCHOOL_STATES = frozenset({"applied", "planned", "held", "failed"})
 DELTA_OVERLAP = dt.timedelta(minutes=10)
 MAX_TASK_RETRIES = 12  # after this many failed deliveries a transient failure is final
-BATCH = 400
 SIS_OWNED_CLASS_FIELDS = ("sis", "origin", "archived", "archived_reason", "owner")
 
 
@@ -90,45 +91,6 @@ def class_id_for(section_id: str) -> str:
 
 def item_key(school_id: str, resource: str) -> str:
     return f"{safe_id(school_id)}~~{resource}"
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _commit(db: Client, writes: Iterable[tuple[str, DocumentReference, dict[str, Any]]]) -> int:
-    """Applies (op, ref, data) writes in batches; returns how many were written."""
-    count = 0
-    batch = db.batch()
-    pending = 0
-    for op, ref, data in writes:
-        if op == "set":
-            batch.set(ref, data)
-        elif op == "merge":
-            batch.set(ref, data, merge=True)
-        else:
-            batch.update(ref, data)
-        pending += 1
-        count += 1
-        if pending >= BATCH:
-            batch.commit()
-            batch, pending = db.batch(), 0
-    if pending:
-        batch.commit()
-    return count
-
-
-def _f(field: str, op: str, value: Any) -> Any:
-    from google.cloud.firestore_v1.base_query import FieldFilter
-
-    return FieldFilter(field, op, value)
-
-
-def _field(*parts: str) -> str:
-    from google.cloud.firestore_v1.field_path import FieldPath
-
-    return str(FieldPath(*parts).to_api_repr())
 
 
 # ---- starting a run ----
@@ -234,11 +196,11 @@ def _start(rt: Runtime, district_id: str, run_id: str, retry_count: int) -> dict
     run = _run_doc(rt, district_id, run_id)
     if run.get("state") in TERMINAL_RUN_STATES:
         return {"state": run["state"]}
+    try:
+        district = load_district(rt, district_id)
+    except OneRosterError as exc:
+        raise SyncError(exc.message, "district settings") from None
     if not run.get("lanes"):
-        try:
-            district = load_district(rt, district_id)
-        except OneRosterError as exc:
-            raise SyncError(exc.message, "district settings") from None
         client = rt.client_for(district)
         try:
             schools = client.fetch_all("schools")
@@ -252,7 +214,7 @@ def _start(rt: Runtime, district_id: str, run_id: str, retry_count: int) -> dict
         db = rt.db
         base = district_ref(db, district_id)
         now = rt.clock()
-        _commit(
+        commit_writes(
             db,
             [
                 (
@@ -283,19 +245,21 @@ def _start(rt: Runtime, district_id: str, run_id: str, retry_count: int) -> dict
             wanted = set(district.selected_schools)
             missing = sorted(wanted - set(active))
             active = [s for s in active if s in wanted]
-            for school in missing:
-                _warn(
-                    rt,
-                    district_id,
-                    run_id,
+            _warn_all(
+                rt,
+                district_id,
+                run_id,
+                [
                     DataWarning(
                         "selected_school_missing",
                         "org",
                         school,
                         "a school selected for sync is not among the schools the SIS sends",
                         "check the school in the SIS or update the selection",
-                    ),
-                )
+                    )
+                    for school in missing
+                ],
+            )
         if not active:
             raise SyncError(
                 "the SIS sent no active school to sync; check the selected schools and the "
@@ -305,7 +269,7 @@ def _start(rt: Runtime, district_id: str, run_id: str, retry_count: int) -> dict
         items = [item_key(s, r) for s in active for r in mirror.SCHOOL_RESOURCES]
         lane_count = max(1, min(district.connection.max_concurrency, len(items)))
         lanes = {str(i): items[i::lane_count] for i in range(lane_count)}
-        _commit(
+        commit_writes(
             db,
             [
                 (
@@ -331,7 +295,7 @@ def _start(rt: Runtime, district_id: str, run_id: str, retry_count: int) -> dict
         )
         run = _run_doc(rt, district_id, run_id)
     for lane in run["lanes"]:
-        _enqueue_item(rt, district_id, run_id, run, lane, 0)
+        _enqueue_item(rt, district, run_id, run, lane, 0)
     return {"state": "running", "lanes": len(run["lanes"])}
 
 
@@ -354,17 +318,14 @@ def _first_request(
         )
         value = (watermark.to_dict() or {}).get("value") if watermark.exists else None
         if isinstance(value, str) and value:
-            since = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) - DELTA_OVERLAP
-            stamp = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-                f"{since.microsecond // 1000:03d}Z"
-            )
-            query["filter"] = f"dateLastModified>'{stamp}'"
+            since = _stamp_key(value) - DELTA_OVERLAP
+            query["filter"] = f"dateLastModified>'{timestamp(since)}'"
     return client.school_request(school, resource, **query)
 
 
 def _enqueue_item(
     rt: Runtime,
-    district_id: str,
+    district: DistrictConfig,
     run_id: str,
     run: Mapping[str, Any],
     lane: str,
@@ -373,9 +334,8 @@ def _enqueue_item(
     items = run["lanes"][lane]
     if item_index >= len(items):
         return
-    district = load_district(rt, district_id)
     request = _first_request(rt, district, run, items[item_index])
-    _enqueue_page(rt, district_id, run_id, lane, item_index, 0, request)
+    _enqueue_page(rt, district.district_id, run_id, lane, item_index, 0, request)
 
 
 def _enqueue_page(
@@ -420,6 +380,7 @@ def _page(
     page_ref = runs.collection("pages").document(f"{item}~~{page_index:05d}")
     fetch_ref = runs.collection("fetches").document(item)
     labels = {"district": district_id, "run": run_id, "school": school_id, "task": page_ref.id}
+    district = load_district(rt, district_id)
 
     existing = page_ref.get()
     if existing.exists:
@@ -428,7 +389,6 @@ def _page(
             PageRequest.from_dict(json.loads(page_doc["next"])) if page_doc.get("next") else None
         )
     else:
-        district = load_district(rt, district_id)
         client = rt.client_for(district)
         request = PageRequest.from_dict(payload["request"])
         try:
@@ -437,10 +397,10 @@ def _page(
             if retry_count < MAX_TASK_RETRIES:
                 log.warning("sync.page_retry", extra={"labels": labels})
                 raise
-            _fail_fetch(rt, district_id, run_id, run, lane, item_index, exc.message)
+            _fail_fetch(rt, district, run_id, run, lane, item_index, exc.message)
             return {"state": "failed", "reason": exc.message}
         except OneRosterError as exc:
-            _fail_fetch(rt, district_id, run_id, run, lane, item_index, exc.message)
+            _fail_fetch(rt, district, run_id, run, lane, item_index, exc.message)
             return {"state": "failed", "reason": exc.message}
         parsed = client.parse_page(page)
         written = _write_mirror(rt, district_id, school_id, resource, run_id, parsed.records)
@@ -504,7 +464,7 @@ def _page(
         },
         merge=True,
     )
-    _enqueue_item(rt, district_id, run_id, run, lane, item_index + 1)
+    _enqueue_item(rt, district, run_id, run, lane, item_index + 1)
     _maybe_school_done(rt, district_id, run_id, school_id)
     return {"state": "item_done"}
 
@@ -519,13 +479,14 @@ def _stamp_key(value: str) -> dt.datetime:
 
 def _fail_fetch(
     rt: Runtime,
-    district_id: str,
+    district: DistrictConfig,
     run_id: str,
     run: Mapping[str, Any],
     lane: str,
     item_index: int,
     reason: str,
 ) -> None:
+    district_id = district.district_id
     item = run["lanes"][lane][item_index]
     school_id, resource = _split_item(item)
     run_ref(rt.db, district_id, run_id).collection("fetches").document(item).set(
@@ -545,7 +506,7 @@ def _fail_fetch(
             "fields": {"resource": resource},
         },
     )
-    _enqueue_item(rt, district_id, run_id, run, lane, item_index + 1)
+    _enqueue_item(rt, district, run_id, run, lane, item_index + 1)
     _maybe_school_done(rt, district_id, run_id, school_id)
 
 
@@ -564,7 +525,7 @@ def _write_mirror(
     collection = mirror_collection(db, district_id, school_id, resource)
     refs = [collection.document(safe_id(r.sourced_id)) for r in records]
     known: dict[str, str | None] = {}
-    for chunk in _chunks(refs, 300):
+    for chunk in chunks(refs, 300):
         for snapshot in db.get_all(list(chunk), field_paths=["hash"]):
             if snapshot.exists:
                 known[snapshot.id] = (snapshot.to_dict() or {}).get("hash")
@@ -590,22 +551,13 @@ def _write_mirror(
                 },
             )
         )
-    return _commit(db, writes)
-
-
-def _warn(rt: Runtime, district_id: str, run_id: str, warning: DataWarning) -> None:
-    ref = (
-        run_ref(rt.db, district_id, run_id)
-        .collection("warnings")
-        .document(digest(warning.school_id or "", warning.code, warning.sourced_id))
-    )
-    ref.set({**asdict(warning), "at": rt.clock()})
+    return commit_writes(db, writes)
 
 
 def _warn_all(rt: Runtime, district_id: str, run_id: str, warnings: Iterable[DataWarning]) -> None:
     warnings_ref = run_ref(rt.db, district_id, run_id).collection("warnings")
     now = rt.clock()
-    _commit(
+    commit_writes(
         rt.db,
         [
             (
@@ -710,7 +662,9 @@ def _infer_removals(
     for resource in mirror.SCHOOL_RESOURCES:
         item = item_key(school_id, resource)
         seen: set[str] = set()
-        for page in runs.collection("pages").where(filter=_f("item", "==", item)).stream():
+        for page in (
+            runs.collection("pages").where(filter=field_filter("item", "==", item)).stream()
+        ):
             seen.update((page.to_dict() or {}).get("ids") or ())
         active = [d for d in docs[resource] if d.get("status") == "active"]
         if not seen and active:
@@ -729,7 +683,7 @@ def _infer_removals(
                 doc.update(removal)
                 writes.append(("update", collection.document(doc["_id"]), dict(removal)))
     if not suspect:
-        _commit(db, writes)
+        commit_writes(db, writes)
     return suspect
 
 
@@ -797,8 +751,8 @@ def _school(rt: Runtime, district_id: str, run_id: str, school_id: str) -> dict[
     current = [
         classroom_class_from(d)
         for d in _stream(
-            classes_ref.where(filter=_f("origin", "==", "sis")).where(
-                filter=_f("sis.school_id", "==", school_id)
+            classes_ref.where(filter=field_filter("origin", "==", "sis")).where(
+                filter=field_filter("sis.school_id", "==", school_id)
             )
         )
     ]
@@ -869,7 +823,7 @@ def _store_held(
 ) -> None:
     holds = run_ref(rt.db, district_id, run_id).collection("holds")
     writes = []
-    for index, chunk in enumerate(_chunks(list(guarded.held), 200)):
+    for index, chunk in enumerate(chunks(list(guarded.held), 200)):
         writes.append(
             (
                 "set",
@@ -882,7 +836,7 @@ def _store_held(
                 },
             )
         )
-    _commit(rt.db, writes)
+    commit_writes(rt.db, writes)
 
 
 def _member_entry(user_id: str, links: Mapping[str, str], source: str = "sis") -> dict[str, Any]:
@@ -949,9 +903,9 @@ def _apply(
             continue
         update: dict[str, Any] = {"updated_at": now, "updated_by_run": run_id}
         if change.sis_title is not None:
-            update[_field("sis", "title")] = change.sis_title
+            update[field_path("sis", "title")] = change.sis_title
         if change.term_ids is not None:
-            update[_field("sis", "term_ids")] = list(change.term_ids)
+            update[field_path("sis", "term_ids")] = list(change.term_ids)
         if change.owner_id:
             from google.cloud.firestore import DELETE_FIELD
 
@@ -959,7 +913,7 @@ def _apply(
                 "sis_user_id": change.owner_id,
                 "account_id": links.get(change.owner_id),
             }
-            update[_field("co_teachers", safe_id(change.owner_id))] = DELETE_FIELD
+            update[field_path("co_teachers", safe_id(change.owner_id))] = DELETE_FIELD
         if change.archive_reason:
             update.update(
                 {"archived": True, "archived_reason": change.archive_reason, "archived_at": now}
@@ -976,13 +930,13 @@ def _apply(
             ),
         ):
             for user_id in (*added, *restored):
-                update[_field(group, safe_id(user_id))] = _member_entry(user_id, links)
+                update[field_path(group, safe_id(user_id))] = _member_entry(user_id, links)
             for user_id in removed:
-                update[_field(group, safe_id(user_id), "status")] = "removed"
-                update[_field(group, safe_id(user_id), "removed_by")] = "sis"
-                update[_field(group, safe_id(user_id), "removed_at")] = now
+                update[field_path(group, safe_id(user_id), "status")] = "removed"
+                update[field_path(group, safe_id(user_id), "removed_by")] = "sis"
+                update[field_path(group, safe_id(user_id), "removed_at")] = now
         writes.append(("update", ref, update))
-    written = _commit(db, writes)
+    written = commit_writes(db, writes)
     # The class name follows the SIS title only while the teacher has not renamed it: a
     # conditional write per renamed class, so a rename racing with the sync is never lost.
     for change in changes:
@@ -1015,7 +969,9 @@ def _commit_watermarks(rt: Runtime, district_id: str, run_id: str, school_id: st
         item = item_key(school_id, resource)
         raw_stamps = [
             (p.to_dict() or {}).get("max_modified")
-            for p in runs.collection("pages").where(filter=_f("item", "==", item)).stream()
+            for p in runs.collection("pages")
+            .where(filter=field_filter("item", "==", item))
+            .stream()
         ]
         stamps = [str(s) for s in raw_stamps if s]
         if not stamps:
@@ -1034,10 +990,15 @@ def _maybe_finish_run(rt: Runtime, district_id: str, run_id: str) -> None:
     run = _run_doc(rt, district_id, run_id)
     if run.get("state") in TERMINAL_RUN_STATES:
         return
+    # A count first, so each school's completion costs one aggregation, not a read of every
+    # school document; the documents are read once, by the task that ends the run.
+    ended_query = runs.collection("schools").where(
+        filter=field_filter("state", "in", sorted(TERMINAL_SCHOOL_STATES))
+    )
+    if ended_query.count().get()[0][0].value < int(run.get("school_count", 0)):
+        return
     schools = [s.to_dict() or {} for s in runs.collection("schools").stream()]
-    if len(schools) < int(run.get("school_count", 0)) or any(
-        s.get("state") not in TERMINAL_SCHOOL_STATES for s in schools
-    ):
+    if any(s.get("state") not in TERMINAL_SCHOOL_STATES for s in schools):
         return
     totals: dict[str, int] = {}
     held_totals: dict[str, int] = {}
@@ -1094,7 +1055,7 @@ def _link_accounts(
         for p in people
     }
     links: dict[str, str] = {}
-    for chunk in _chunks(list(link_refs.values()), 300):
+    for chunk in chunks(list(link_refs.values()), 300):
         for snapshot in db.get_all(list(chunk)):
             if snapshot.exists:
                 data = snapshot.to_dict() or {}
@@ -1106,9 +1067,9 @@ def _link_accounts(
     values = sorted({v for p in unlinked if (v := p.key(key))})
     accounts_by_key: dict[str, list[str]] = {}
     accounts = base.collection("accounts")
-    for chunk in _chunks(values, 30):
+    for chunk in chunks(values, 30):
         for snapshot in accounts.where(
-            filter=_f(_field("match_keys", key), "in", list(chunk))
+            filter=field_filter(field_path("match_keys", key), "in", list(chunk))
         ).stream():
             value = ((snapshot.to_dict() or {}).get("match_keys") or {}).get(key)
             if isinstance(value, str):
@@ -1166,7 +1127,7 @@ def _link_accounts(
             if p.key(key)  # users without the key already have their own warning
         )
     if not dry_run:
-        _commit(db, writes)
+        commit_writes(db, writes)
     return links, warnings
 
 
@@ -1240,7 +1201,7 @@ def decide_held(
     if run.get("state") != "held":
         raise SyncError(f"run {run_id} is {run.get('state')}, not held", "decision")
     applied = 0
-    for hold in runs.collection("holds").where(filter=_f("state", "==", "held")).stream():
+    for hold in runs.collection("holds").where(filter=field_filter("state", "==", "held")).stream():
         data = hold.to_dict() or {}
         if decision == "approve":
             changes = [change_from_dict(c) for c in data.get("changes", [])]
@@ -1252,7 +1213,9 @@ def decide_held(
                 "decided_at": rt.clock(),
             }
         )
-    for school in runs.collection("schools").where(filter=_f("state", "==", "held")).stream():
+    for school in (
+        runs.collection("schools").where(filter=field_filter("state", "==", "held")).stream()
+    ):
         school.reference.update({"state": "applied", "hold_decision": decision})
     runs.set(
         {

@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from tools.oneroster_sis.store import format_timestamp
+
 Record = dict[str, Any]
 
 GIVEN = (
@@ -180,10 +182,6 @@ class _Refs:
         return ref
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def _school_year(today: dt.date) -> tuple[int, dt.date, dt.date]:
     end_year = today.year + 1 if today.month >= 7 else today.year
     return end_year, dt.date(end_year - 1, 8, 15), dt.date(end_year, 6, 15)
@@ -193,8 +191,7 @@ def generate_district(spec: DistrictSpec) -> dict[str, list[Record]]:
     rng = random.Random(spec.seed)
     ref = _Refs()
     today = spec.today or dt.date.today()
-    loaded = _stamp(dt.datetime.combine(today - dt.timedelta(days=3), dt.time(2, 0)))
-    active = {"status": "active", "dateLastModified": loaded}
+    active = {"status": "active"}  # dateLastModified is stamped at the end
     n_schools = spec.schools or max(1, round(spec.students / 500))
 
     end_year, year_start, year_end = _school_year(today)
@@ -471,9 +468,9 @@ def generate_district(spec: DistrictSpec) -> dict[str, list[Record]]:
     # Real SISes stamp records over time, not all at one instant: spread dateLastModified over
     # the three days before the load, so a delta watermark selects only recent changes.
     stamp_rng = random.Random(spec.seed + 7919)
-    moment = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(2, 0))
-    stamps = [_stamp(moment - dt.timedelta(seconds=s)) for s in range(0, 3 * 86400, 60)]
-    for records in (orgs, sessions, courses, classes, users, enrollments, demographics):
+    moment = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(2, 0), tzinfo=dt.UTC)
+    stamps = [format_timestamp(moment - dt.timedelta(seconds=s)) for s in range(0, 3 * 86400, 60)]
+    for records in (orgs, sessions, courses, classes, users, enrollments, demographics, categories):
         for record in records:
             record["dateLastModified"] = stamps[stamp_rng.randrange(len(stamps))]
     return {
