@@ -1,8 +1,9 @@
-"""Cloud Functions entry points. Each is a few lines: parse, call shared/, map to HTTP."""
+"""Cloud Functions entry points. Each is a few lines: build the request, call shared/, answer."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import functions_framework
 from flask import Request
@@ -10,6 +11,7 @@ from flask import Request
 from shared.logs import configure_logging
 from shared.runtime import runtime
 from shared.settings import VERSION
+from shared.web.edge import ApiRequest, Response, respond
 
 HTTP_TARGETS = (
     "healthz",
@@ -22,17 +24,14 @@ HTTP_TARGETS = (
 configure_logging()
 
 
-def _json(request: Request) -> Any:
-    return request.get_json(silent=True)
+def _request(request: Request) -> ApiRequest:
+    # request.headers stays werkzeug's case-insensitive Headers: never copy it into a dict.
+    headers = cast(Mapping[str, str], request.headers)
+    return ApiRequest(request.method, request.path, headers, request.get_json(silent=True))
 
 
-def _safely(call: Any) -> tuple[dict[str, Any], int]:
-    from shared.sync.api import internal_error
-
-    try:
-        status, body = call()
-    except Exception as exc:
-        status, body = internal_error(exc)
+def _answer(response: Response) -> tuple[dict[str, Any], int]:
+    status, body = response
     return body, status
 
 
@@ -46,47 +45,39 @@ def healthz(request: Request) -> tuple[dict[str, str], int]:
 def sync_admin(request: Request) -> tuple[dict[str, Any], int]:
     """District admins: connect the SIS, sync now (full, delta, dry run), run status, decide
     held runs, sync settings. See docs/http-api.md."""
-    from shared.sync.api import handle_admin
+    from shared.sync.admin_api import handle_admin
 
-    return _safely(
-        lambda: handle_admin(
-            runtime(), request.method, request.path, dict(request.headers), _json(request)
-        )
-    )
+    return _answer(respond(lambda: handle_admin(runtime().admin_ports(), _request(request))))
 
 
 @functions_framework.http
 def sync_task(request: Request) -> tuple[dict[str, Any], int]:
     """Cloud Tasks target: one sync step (start, one page, one school's plan and apply)."""
-    from shared.sync.api import handle_task_request
+    from shared.sync.task_api import handle_task_request
 
-    return _safely(lambda: handle_task_request(runtime(), dict(request.headers), _json(request)))
+    return _answer(respond(lambda: handle_task_request(runtime().admin_ports(), _request(request))))
 
 
 @functions_framework.http
 def sync_schedule(request: Request) -> tuple[dict[str, Any], int]:
     """Cloud Scheduler target: starts the syncs that are due."""
-    from shared.sync.api import handle_schedule
+    from shared.sync.task_api import handle_schedule
 
-    return _safely(lambda: handle_schedule(runtime(), dict(request.headers)))
+    return _answer(respond(lambda: handle_schedule(runtime().admin_ports(), _request(request))))
 
 
 @functions_framework.http
 def export_teacher(request: Request) -> tuple[dict[str, Any], int]:
     """Teachers: export a class's marks, read what happened per assignment and mark, link a
     hand-made class to an SIS section. See docs/http-api.md."""
-    from shared.export.api import handle_teacher
+    from shared.export.teacher_api import handle_teacher
 
-    return _safely(
-        lambda: handle_teacher(
-            runtime(), request.method, request.path, dict(request.headers), _json(request)
-        )
-    )
+    return _answer(respond(lambda: handle_teacher(runtime().export_ports(), _request(request))))
 
 
 @functions_framework.http
 def export_task(request: Request) -> tuple[dict[str, Any], int]:
     """Cloud Tasks target of the mark-export queue: exports one class."""
-    from shared.export.api import handle_export_task
+    from shared.export.teacher_api import handle_export_task
 
-    return _safely(lambda: handle_export_task(runtime(), dict(request.headers), _json(request)))
+    return _answer(respond(lambda: handle_export_task(runtime().export_ports(), _request(request))))

@@ -1,108 +1,99 @@
-"""The composition root: builds the adapters once per function instance, on first use."""
+"""The composition root: builds the adapters once per function instance, on first use, and hands
+each entry point the ports it needs. Nothing else constructs a client."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TypeVar
 
-from shared.oneroster.client import OneRosterClient
+from shared.adapters.sis_clients import OneRosterClients
+from shared.export.ports import ExportPorts
+from shared.identity import TokenVerifier
 from shared.settings import Settings
+from shared.store.ports import DocumentStore
+from shared.sync.ports import AdminPorts, SecretStore, SyncPorts
+from shared.tasks import TaskQueue
 
-if TYPE_CHECKING:
-    from google.cloud.firestore import Client
-
-    from shared.adapters.cloud_tasks import CloudTasksQueue
-    from shared.adapters.secrets import SecretManagerSecrets
-    from shared.sync.district import DistrictConfig
+T = TypeVar("T")
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass
+def _task_url(explicit: str | None, functions_url: str | None, name: str) -> str:
+    if explicit:
+        return explicit
+    if not functions_url:
+        raise RuntimeError(f"set ROSTERSYNC_{name.upper()}_URL or ROSTERSYNC_FUNCTIONS_URL")
+    return f"{functions_url.rstrip('/')}/{name}"
+
+
 class Runtime:
-    settings: Settings
-    clock: Callable[[], dt.datetime] = utc_now
-    _db: Client | None = None
-    _queue: CloudTasksQueue | None = None
-    _secrets: SecretManagerSecrets | None = None
-    _clients: dict[tuple[str, str], OneRosterClient] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """Lazily built adapters (heavy google imports stay out of cold start until first use)."""
 
-    @property
-    def db(self) -> Client:
+    def __init__(self, settings: Settings, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._lock = threading.RLock()
+
+    def _once(self, build: Callable[[], T]) -> T:
         with self._lock:
-            if self._db is None:
-                from shared.adapters.firestore_db import make_firestore_client
+            return build()
 
-                self._db = make_firestore_client(self.settings.project_id)
-            return self._db
+    @cached_property
+    def store(self) -> DocumentStore:
+        from shared.adapters.firestore_store import FirestoreStore, make_firestore_client
 
-    @property
-    def queue(self) -> CloudTasksQueue:
-        with self._lock:
-            if self._queue is None:
-                from shared.adapters.cloud_tasks import CloudTasksQueue, make_tasks_client
+        return self._once(lambda: FirestoreStore(make_firestore_client(self.settings.project_id)))
 
-                target = self.settings.sync_task_url or (
-                    f"{self.settings.functions_url.rstrip('/')}/sync_task"
-                    if self.settings.functions_url
-                    else None
-                )
-                if not target:
-                    raise RuntimeError("set ROSTERSYNC_SYNC_TASK_URL or ROSTERSYNC_FUNCTIONS_URL")
-                self._queue = CloudTasksQueue(
-                    make_tasks_client(self.settings.tasks_emulator_host),
-                    project_id=self.settings.project_id,
-                    location=self.settings.tasks_location,
-                    target_url=target,
-                    service_account_email=self.settings.tasks_service_account,
-                )
-            return self._queue
+    @cached_property
+    def queue(self) -> TaskQueue:
+        from shared.adapters.cloud_tasks import CloudTasksQueue, make_tasks_client
 
-    @property
-    def secrets(self) -> SecretManagerSecrets:
-        with self._lock:
-            if self._secrets is None:
-                from shared.adapters.secrets import SecretManagerSecrets
-
-                self._secrets = SecretManagerSecrets(
-                    self.settings.project_id, self.settings.secret_manager_endpoint
-                )
-            return self._secrets
-
-    @property
-    def export_task_url(self) -> str:
-        if self.settings.export_task_url:
-            return self.settings.export_task_url
-        if not self.settings.functions_url:
-            raise RuntimeError("set ROSTERSYNC_EXPORT_TASK_URL or ROSTERSYNC_FUNCTIONS_URL")
-        return f"{self.settings.functions_url.rstrip('/')}/export_task"
-
-    def client_for(self, district: DistrictConfig, **transport_options: Any) -> OneRosterClient:
-        """One client (and token cache) per district and connection per instance. Local
-        development mode is honoured only when this instance runs in local development."""
-        connection = district.connection.model_copy(
-            update={"local_dev": district.connection.local_dev and self.settings.local_dev}
+        s = self.settings
+        return self._once(
+            lambda: CloudTasksQueue(
+                make_tasks_client(s.tasks_emulator_host),
+                project_id=s.project_id,
+                location=s.tasks_location,
+                target_url=_task_url(s.sync_task_url, s.functions_url, "sync_task"),
+                service_account_email=s.tasks_service_account,
+            )
         )
-        key = (district.district_id, connection.model_dump_json())
-        with self._lock:
-            client = self._clients.get(key)
-        if client is None:
-            secret = self.secrets.read(district.secret_name)
-            client = OneRosterClient(connection, secret, **transport_options)
-            with self._lock:
-                self._clients[key] = client
-        return client
 
-    def forget_clients(self, district_id: str) -> None:
-        with self._lock:
-            for key in [k for k in self._clients if k[0] == district_id]:
-                del self._clients[key]
+    @cached_property
+    def secrets(self) -> SecretStore:
+        from shared.adapters.secrets import SecretManagerSecrets
+
+        s = self.settings
+        return self._once(lambda: SecretManagerSecrets(s.project_id, s.secret_manager_endpoint))
+
+    @cached_property
+    def sis(self) -> OneRosterClients:
+        return self._once(lambda: OneRosterClients(self.secrets, local_dev=self.settings.local_dev))
+
+    @cached_property
+    def tokens(self) -> TokenVerifier:
+        from shared.adapters.google_tokens import GoogleTokenVerifier
+
+        return self._once(GoogleTokenVerifier)
+
+    def sync_ports(self) -> SyncPorts:
+        return SyncPorts(self.store, self.queue, self.sis, self.clock, self.settings.sync_queue)
+
+    def admin_ports(self) -> AdminPorts:
+        return AdminPorts(self.sync_ports(), self.secrets, self.tokens, self.settings)
+
+    def export_ports(self) -> ExportPorts:
+        s = self.settings
+        task_url = _task_url(s.export_task_url, s.functions_url, "export_task")
+        return ExportPorts(
+            self.store, self.queue, self.sis, self.clock, self.tokens, s, task_url, s.export_queue
+        )
 
 
 _RUNTIME: Runtime | None = None

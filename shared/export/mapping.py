@@ -127,10 +127,9 @@ def choose_period(ctx: ExportContext, due: dt.date) -> Period | Held:
     )
 
 
-def plan_line_item(
-    ctx: ExportContext, assignment: Assignment
-) -> tuple[LineItemWrite, Period] | Held:
-    preset = ctx.preset
+def _validated_due_at(preset: VendorPreset, assignment: Assignment) -> dt.datetime | Held:
+    """The assignment's due time once its title, due date and points are ones the SIS takes;
+    otherwise why not."""
     if not assignment.title.strip():
         return Held("The assignment has no title; give it one.")
     if preset.title_max_length and len(assignment.title) > preset.title_max_length:
@@ -147,26 +146,36 @@ def plan_line_item(
             f"{preset.label} accepts whole-number points only; make the maximum points a "
             "whole number."
         )
-    due = assignment.due_at.astimezone(dt.UTC).date()
-    category = choose_category(ctx, assignment.category)
-    if isinstance(category, Held):
-        return category
-    period = choose_period(ctx, due)
-    if isinstance(period, Held):
-        return period
-    if preset.due_date_within_term:
-        start, end = ctx.terms.get(period.term_id, (None, None))
-        if (start and due < start) or (end and due > end):
-            return Held(
-                f"{preset.label} needs the due date inside the term ({start}–{end}); "
-                f"{due.isoformat()} is not."
-            )
-    write = LineItemWrite(
+    return assignment.due_at
+
+
+def _outside_term(ctx: ExportContext, period: Period, due: dt.date) -> Held | None:
+    """For a vendor that needs the due date inside the term: why it is not, if it is not."""
+    preset = ctx.preset
+    if not preset.due_date_within_term:
+        return None
+    start, end = ctx.terms.get(period.term_id, (None, None))
+    if (start and due < start) or (end and due > end):
+        return Held(
+            f"{preset.label} needs the due date inside the term ({start}–{end}); "
+            f"{due.isoformat()} is not."
+        )
+    return None
+
+
+def _line_item_write(
+    ctx: ExportContext,
+    assignment: Assignment,
+    due_at: dt.datetime,
+    category: Category,
+    period: Period,
+) -> LineItemWrite:
+    return LineItemWrite(
         sourced_id=line_item_id(ctx, assignment.assignment_id),
         title=assignment.title,
         description=assignment.description,
-        assign_date=min(assignment.assigned_at, assignment.due_at),
-        due_date=assignment.due_at,
+        assign_date=min(assignment.assigned_at, due_at),
+        due_date=due_at,
         class_id=ctx.section_id,
         school_id=ctx.school_id,
         category_id=category.sourced_id,
@@ -174,7 +183,25 @@ def plan_line_item(
         result_value_min=0.0,
         result_value_max=float(assignment.max_points),
     )
-    return write, period
+
+
+def plan_line_item(
+    ctx: ExportContext, assignment: Assignment
+) -> tuple[LineItemWrite, Period] | Held:
+    due_at = _validated_due_at(ctx.preset, assignment)
+    if isinstance(due_at, Held):
+        return due_at
+    due = due_at.astimezone(dt.UTC).date()
+    category = choose_category(ctx, assignment.category)
+    if isinstance(category, Held):
+        return category
+    period = choose_period(ctx, due)
+    if isinstance(period, Held):
+        return period
+    outside_term = _outside_term(ctx, period, due)
+    if outside_term is not None:
+        return outside_term
+    return _line_item_write(ctx, assignment, due_at, category, period), period
 
 
 def plan_result(

@@ -1,5 +1,7 @@
-"""Gradebook write bodies for OneRoster 1.1 and 1.2 (NOTES §8), and deterministic sourcedIds.
-Pure: no I/O. 1.2 bodies are the full form the official schema requires."""
+"""Gradebook write bodies for OneRoster 1.1 and 1.2 (PUT /lineItems/{id}, /results/{id} and
+/categories/{id} of the OneRoster 1.2 Gradebook Service REST/JSON Binding, and of the gradebook
+service in the OneRoster 1.1 Final Specification), and deterministic sourcedIds. Pure: no I/O.
+1.2 bodies are the full form the official OneRoster 1.2 gradebook OpenAPI schema requires."""
 
 from __future__ import annotations
 

@@ -1,6 +1,12 @@
-"""Paging rule (NOTES §3), pure: follow `Link rel=next` when a Link header is sent; else continue
-while offset + received < X-Total-Count; else continue until an empty page. Never stop because a
-page was shorter than asked (servers clamp silently)."""
+"""Paging rule, pure: follow `Link rel=next` when a Link header is sent; else continue while
+offset + received < X-Total-Count; else continue until an empty page. Never stop because a page
+was shorter than asked (servers clamp silently).
+
+Sources: `limit`/`offset`, the `X-Total-Count` header and the next/last links of every collection
+come from the OneRoster 1.2 Rostering Service REST/JSON Binding and its official OpenAPI file (1.1
+pages the same way, OneRoster 1.1 Final Specification); providers send those links as an HTTP
+`Link` header (GG4L's pagination reference). The empty-page fallback is ours, for servers that
+send neither header and clamp `limit`; docs/oneroster-client.md "Sources" lists the pages."""
 
 from __future__ import annotations
 

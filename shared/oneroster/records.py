@@ -5,283 +5,75 @@ Lenient: booleans as bools, strings or numbers; explicit nulls; references as GU
 absolute, relative or missing hrefs, or as bare ids; 1.1 ``role`` + ``orgs`` and 1.2 ``roles[]``;
 ``inactive`` read as ``tobedeleted``. Strict: a record without a sourcedId, an enrollment without a
 user or class, a result without a lineItem or student is rejected with a reason, never guessed.
+
+The field readers live in ``fields.py`` and the record types in ``record_types.py``; both are
+re-exported here, so ``shared.oneroster.records`` stays the one import for callers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-ACTIVE, TOBEDELETED = "active", "tobedeleted"
-_STATUS = {
-    None: ACTIVE,
-    "": ACTIVE,
-    "active": ACTIVE,
-    "tobedeleted": TOBEDELETED,
-    "inactive": TOBEDELETED,
-    "deleted": TOBEDELETED,
-}
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f", ""}
+from shared.oneroster.fields import (
+    ACTIVE,
+    TOBEDELETED,
+    RecordProblem,
+    boolean,
+    date,
+    number,
+    ref_id,
+    ref_ids,
+    status_of,
+    strings,
+    text,
+)
+from shared.oneroster.record_types import (
+    AcademicSession,
+    Category,
+    ClassRecord,
+    Course,
+    Enrollment,
+    LineItem,
+    Org,
+    Parsed,
+    Rejection,
+    Result,
+    Role,
+    User,
+)
+
+__all__ = [
+    "ACTIVE",
+    "PARSERS",
+    "TOBEDELETED",
+    "AcademicSession",
+    "Category",
+    "ClassRecord",
+    "Course",
+    "Enrollment",
+    "LineItem",
+    "Org",
+    "Parsed",
+    "RecordProblem",
+    "Rejection",
+    "Result",
+    "Role",
+    "User",
+    "boolean",
+    "date",
+    "number",
+    "parse_record",
+    "parse_records",
+    "ref_id",
+    "ref_ids",
+    "status_of",
+    "strings",
+    "text",
+]
+
 # 1.1 used a smaller role vocabulary; read both into the 1.2 names.
 _ROLE_ALIASES = {"administrator": "districtAdministrator"}
-
-
-class RecordProblem(ValueError):
-    """Why one record cannot be used."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    kind: str
-    index: int  # position in the page or listing
-    sourced_id: str | None
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Org:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    name: str
-    type: str
-    identifier: str | None
-    parent_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AcademicSession:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    title: str
-    type: str
-    start_date: dt.date | None
-    end_date: dt.date | None
-    parent_id: str | None
-    school_year: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Course:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    title: str
-    course_code: str | None
-    org_id: str | None
-    school_year_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClassRecord:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    title: str
-    class_code: str | None
-    class_type: str | None
-    location: str | None
-    course_id: str | None
-    school_id: str | None
-    term_ids: tuple[str, ...]
-    periods: tuple[str, ...]
-    grades: tuple[str, ...]
-    subjects: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Role:
-    role: str
-    role_type: str
-    org_id: str | None
-    begin_date: dt.date | None = None
-    end_date: dt.date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    enabled: bool
-    given_name: str
-    family_name: str
-    middle_name: str | None
-    preferred_first_name: str | None
-    username: str | None
-    email: str | None
-    identifier: str | None
-    roles: tuple[Role, ...]
-    primary_org_id: str | None
-    grades: tuple[str, ...]
-    user_ids: tuple[tuple[str, str], ...]
-
-    @property
-    def role(self) -> str:
-        """The primary role (first role when none is marked primary)."""
-        for entry in self.roles:
-            if entry.role_type == "primary":
-                return entry.role
-        return self.roles[0].role if self.roles else ""
-
-    @property
-    def org_ids(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(r.org_id for r in self.roles if r.org_id))
-
-    def has_role(self, role: str) -> bool:
-        return any(r.role == role for r in self.roles)
-
-
-@dataclass(frozen=True, slots=True)
-class Enrollment:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    user_id: str
-    class_id: str
-    school_id: str | None
-    role: str
-    primary: bool
-    begin_date: dt.date | None
-    end_date: dt.date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Category:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    title: str
-    weight: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class LineItem:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    title: str
-    description: str | None
-    assign_date: str | None
-    due_date: str | None
-    class_id: str | None
-    school_id: str | None
-    category_id: str | None
-    grading_period_id: str | None
-    result_value_min: float | None
-    result_value_max: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    sourced_id: str
-    status: str
-    date_last_modified: str | None
-    line_item_id: str
-    student_id: str
-    class_id: str | None
-    score_status: str | None
-    score: float | None
-    text_score: str | None
-    score_date: str | None
-    comment: str | None
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed(Generic[T]):
-    records: tuple[T, ...]
-    rejections: tuple[Rejection, ...]
-
-
-# ---- lenient field readers -------------------------------------------------------------------
-
-
-def text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return None
-
-
-def boolean(value: Any, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False if lowered else default
-    return default
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and value.strip():
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def date(value: Any) -> dt.date | None:
-    raw = text(value)
-    if raw is None:
-        return None
-    try:
-        return dt.date.fromisoformat(raw[:10])
-    except ValueError:
-        return None
-
-
-def ref_id(value: Any) -> str | None:
-    """The sourcedId of a GUIDRef (absolute, relative or missing href) or of a bare id."""
-    if isinstance(value, Mapping):
-        return text(value.get("sourcedId"))
-    return text(value)
-
-
-def ref_ids(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
-    return tuple(dict.fromkeys(i for i in (ref_id(v) for v in items) if i))
-
-
-def strings(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(p.strip() for p in value.split(",") if p.strip())
-    if isinstance(value, list):
-        return tuple(t for t in (text(v) for v in value) if t)
-    return ()
-
-
-def status_of(value: Any) -> str:
-    key = value.strip().lower() if isinstance(value, str) else value
-    if key not in _STATUS:
-        raise RecordProblem(f"status {value!r} is neither active nor tobedeleted")
-    return _STATUS[key]
 
 
 # ---- per kind ----------------------------------------------------------------------------------
@@ -349,23 +141,21 @@ def _role_name(value: Any) -> str:
     return _ROLE_ALIASES.get(name, name)
 
 
+def _listed_role(entry: Mapping[str, Any]) -> Role:
+    """One entry of a 1.2 ``roles[]`` list."""
+    return Role(
+        role=_role_name(entry.get("role")),
+        role_type=text(entry.get("roleType")) or "primary",
+        org_id=ref_id(entry.get("org")),
+        begin_date=date(entry.get("beginDate")),
+        end_date=date(entry.get("endDate")),
+    )
+
+
 def _roles(row: Mapping[str, Any]) -> tuple[Role, ...]:
     listed = row.get("roles")
     if isinstance(listed, list) and listed:
-        roles = []
-        for entry in listed:
-            if not isinstance(entry, Mapping):
-                continue
-            roles.append(
-                Role(
-                    role=_role_name(entry.get("role")),
-                    role_type=text(entry.get("roleType")) or "primary",
-                    org_id=ref_id(entry.get("org")),
-                    begin_date=date(entry.get("beginDate")),
-                    end_date=date(entry.get("endDate")),
-                )
-            )
-        return tuple(roles)
+        return tuple(_listed_role(entry) for entry in listed if isinstance(entry, Mapping))
     role = _role_name(row.get("role"))
     if not role:
         return ()

@@ -1,5 +1,14 @@
-"""Vendor presets: the defaults and URL shapes of the SISes districts use (PRODUCT.md "Connecting an
-SIS", NOTES §1, §12), and a helper that explains a base URL that does not fit its shape."""
+"""Vendor presets: the defaults and URL shapes of the SISes districts use, and a helper that
+explains a base URL that does not fit its shape (docs/oneroster-client.md "Connection settings").
+
+Sources: the base-path suffixes are those of the OneRoster 1.1 Final Specification
+(/ims/oneroster/v1p1) and of the OneRoster 1.2 Rostering and Gradebook Service REST/JSON Bindings
+(/ims/oneroster/rostering/v1p2, /ims/oneroster/gradebook/v1p2). Vendor rules come from vendor and
+integrator pages: Infinite Campus's guidelines for OneRoster API consumers (5 concurrent requests,
+off-peak syncs), ClassLink's PowerSchool API activation article (Maximum Page Size), Canvas's
+PowerSchool grade passback Q&A (30-character titles, due dates inside the term), Otus's Skyward
+API configuration (district-level categories, whole-number points) and Edlink's Aspen page
+(categories cannot be created); their addresses are in docs/oneroster-client.md "Sources"."""
 
 from __future__ import annotations
 

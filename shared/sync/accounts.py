@@ -39,6 +39,54 @@ class AccountMatch:
     value: str
 
 
+def _holders_by_value(people: Iterable[SisPerson], key: MatchKey) -> dict[str, list[SisPerson]]:
+    """The SIS users that have each (lower-cased) key value."""
+    holders: dict[str, list[SisPerson]] = defaultdict(list)
+    for person in people:
+        value = person.key(key)
+        if value:
+            holders[value].append(person)
+    return holders
+
+
+def _missing_key(person: SisPerson, key: MatchKey, school_id: str | None) -> DataWarning:
+    return DataWarning(
+        f"missing_{key}",
+        "user",
+        person.sourced_id,
+        f"the user has no {key}, so no account can be matched",
+        f"enter the user's {key} in the SIS",
+        school_id,
+    )
+
+
+def _shared_key(
+    person: SisPerson, holders: list[SisPerson], key: MatchKey, school_id: str | None
+) -> DataWarning:
+    others = sorted(p.sourced_id for p in holders if p is not person)
+    return DataWarning(
+        f"duplicate_{key}",
+        "user",
+        person.sourced_id,
+        f"the {key} is shared with SIS user(s) {', '.join(others)}, so neither is linked",
+        f"give each user their own {key} in the SIS",
+        school_id,
+    )
+
+
+def _ambiguous_account(
+    person: SisPerson, account_count: int, key: MatchKey, school_id: str | None
+) -> DataWarning:
+    return DataWarning(
+        "ambiguous_account",
+        "user",
+        person.sourced_id,
+        f"{account_count} accounts have this {key}, so none is linked",
+        f"merge or correct the accounts that share the {key}",
+        school_id,
+    )
+
+
 def match_accounts(
     people: Iterable[SisPerson],
     accounts_by_key: Mapping[str, list[str]],
@@ -50,55 +98,23 @@ def match_accounts(
     the ids of the accounts that have it. Missing keys, keys shared by several SIS users and keys
     shared by several accounts are warnings and are not linked."""
     people = list(people)
-    holders: dict[str, list[SisPerson]] = defaultdict(list)
-    for person in people:
-        value = person.key(key)
-        if value:
-            holders[value].append(person)
-    matches, unmatched, warnings = [], [], []
+    holders = _holders_by_value(people, key)
+    matches: list[AccountMatch] = []
+    unmatched: list[SisPerson] = []
+    warnings: list[DataWarning] = []
     for person in people:
         value = person.key(key)
         if value is None:
             unmatched.append(person)  # no key to match by; an account may still be created
-            warnings.append(
-                DataWarning(
-                    f"missing_{key}",
-                    "user",
-                    person.sourced_id,
-                    f"the user has no {key}, so no account can be matched",
-                    f"enter the user's {key} in the SIS",
-                    school_id,
-                )
-            )
+            warnings.append(_missing_key(person, key, school_id))
             continue
         if len(holders[value]) > 1:
-            others = sorted(p.sourced_id for p in holders[value] if p is not person)
-            warnings.append(
-                DataWarning(
-                    f"duplicate_{key}",
-                    "user",
-                    person.sourced_id,
-                    f"the {key} is shared with SIS user(s) {', '.join(others)}, so neither is "
-                    "linked",
-                    f"give each user their own {key} in the SIS",
-                    school_id,
-                )
-            )
+            warnings.append(_shared_key(person, holders[value], key, school_id))
             continue
         found = accounts_by_key.get(value, [])
         if len(found) > 1:
-            warnings.append(
-                DataWarning(
-                    "ambiguous_account",
-                    "user",
-                    person.sourced_id,
-                    f"{len(found)} accounts have this {key}, so none is linked",
-                    f"merge or correct the accounts that share the {key}",
-                    school_id,
-                )
-            )
-            continue
-        if found:
+            warnings.append(_ambiguous_account(person, len(found), key, school_id))
+        elif found:
             matches.append(AccountMatch(person.sourced_id, found[0], key, value))
         else:
             unmatched.append(person)

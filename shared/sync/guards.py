@@ -3,6 +3,7 @@ additions and updates go ahead. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from shared.sync.model import ARCHIVE_SECTION_REMOVED, ClassChange, SchoolPlan
@@ -31,6 +32,63 @@ def _exceeds(count: int, existing: int, thresholds: Thresholds) -> bool:
     return count > thresholds.max_count or count > thresholds.max_fraction * max(existing, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _Holds:
+    """Which kinds of removal exceed the thresholds and are held."""
+
+    archives: bool
+    students: bool
+    co_teachers: bool
+
+
+def _hold_reasons(
+    checks: Iterable[tuple[str, bool, int, int]], thresholds: Thresholds
+) -> list[str]:
+    """One reason per (label, exceeded, count, existing) check that exceeded the thresholds."""
+    return [
+        f"{count} {label} of {existing} exceeds the limit "
+        f"({thresholds.max_count} records or {thresholds.max_fraction:.0%})"
+        for label, exceeded, count, existing in checks
+        if exceeded
+    ]
+
+
+def _split_change(change: ClassChange, holds: _Holds) -> tuple[ClassChange, ClassChange]:
+    """(the removals held, the rest that goes ahead); either may be empty."""
+    removal = replace(
+        ClassChange(change.class_id, change.section_id, change.school_id),
+        archive_reason=change.archive_reason
+        if holds.archives and change.archive_reason == ARCHIVE_SECTION_REMOVED
+        else None,
+        remove_students=change.remove_students if holds.students else (),
+        remove_co_teachers=change.remove_co_teachers if holds.co_teachers else (),
+    )
+    if removal.is_empty():
+        return removal, change
+    keep = replace(
+        change,
+        archive_reason=None if removal.archive_reason else change.archive_reason,
+        remove_students=() if removal.remove_students else change.remove_students,
+        remove_co_teachers=() if removal.remove_co_teachers else change.remove_co_teachers,
+    )
+    return removal, keep
+
+
+def _split_changes(
+    changes: Iterable[ClassChange], holds: _Holds
+) -> tuple[tuple[ClassChange, ...], tuple[ClassChange, ...]]:
+    """(proceed, held), in plan order, without empty changes."""
+    proceed: list[ClassChange] = []
+    held: list[ClassChange] = []
+    for change in changes:
+        removal, keep = _split_change(change, holds)
+        if not removal.is_empty():
+            held.append(removal)
+        if not keep.is_empty():
+            proceed.append(keep)
+    return tuple(proceed), tuple(held)
+
+
 def guard_plan(
     plan: SchoolPlan,
     *,
@@ -44,42 +102,20 @@ def guard_plan(
     archived = sum(1 for c in plan.changes if c.archive_reason == ARCHIVE_SECTION_REMOVED)
     students = sum(len(c.remove_students) for c in plan.changes)
     co_teachers = sum(len(c.remove_co_teachers) for c in plan.changes)
-    reasons = []
-    hold_archives = _exceeds(archived, existing_classes, thresholds)
-    hold_students = _exceeds(students, existing_students, thresholds)
-    hold_co = _exceeds(co_teachers, existing_co_teachers, thresholds)
-    for label, exceeded, count, existing in (
-        ("classes archived", hold_archives, archived, existing_classes),
-        ("students removed", hold_students, students, existing_students),
-        ("co-teachers removed", hold_co, co_teachers, existing_co_teachers),
-    ):
-        if exceeded:
-            reasons.append(
-                f"{count} {label} of {existing} exceeds the limit "
-                f"({thresholds.max_count} records or {thresholds.max_fraction:.0%})"
-            )
+    holds = _Holds(
+        archives=_exceeds(archived, existing_classes, thresholds),
+        students=_exceeds(students, existing_students, thresholds),
+        co_teachers=_exceeds(co_teachers, existing_co_teachers, thresholds),
+    )
+    reasons = _hold_reasons(
+        (
+            ("classes archived", holds.archives, archived, existing_classes),
+            ("students removed", holds.students, students, existing_students),
+            ("co-teachers removed", holds.co_teachers, co_teachers, existing_co_teachers),
+        ),
+        thresholds,
+    )
     if not reasons:
         return GuardedPlan(plan.changes, (), ())
-    proceed: list[ClassChange] = []
-    held: list[ClassChange] = []
-    for change in plan.changes:
-        keep = change
-        removal = replace(
-            ClassChange(change.class_id, change.section_id, change.school_id),
-            archive_reason=change.archive_reason
-            if hold_archives and change.archive_reason == ARCHIVE_SECTION_REMOVED
-            else None,
-            remove_students=change.remove_students if hold_students else (),
-            remove_co_teachers=change.remove_co_teachers if hold_co else (),
-        )
-        if not removal.is_empty():
-            held.append(removal)
-            keep = replace(
-                change,
-                archive_reason=None if removal.archive_reason else change.archive_reason,
-                remove_students=() if removal.remove_students else change.remove_students,
-                remove_co_teachers=() if removal.remove_co_teachers else change.remove_co_teachers,
-            )
-        if not keep.is_empty():
-            proceed.append(keep)
-    return GuardedPlan(tuple(proceed), tuple(held), tuple(reasons))
+    proceed, held = _split_changes(plan.changes, holds)
+    return GuardedPlan(proceed, held, tuple(reasons))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from shared.sync.model import (
     ARCHIVE_SECTION_REMOVED,
@@ -79,6 +79,197 @@ def _no_teacher(section: SisSection, school_id: str, consequence: str) -> DataWa
     )
 
 
+def _unknown_class(enrollment: SisEnrollment, school_id: str) -> DataWarning:
+    return DataWarning(
+        "unknown_class",
+        "enrollment",
+        enrollment.sourced_id,
+        f"the enrollment points at class {enrollment.class_id!r}, which the SIS "
+        "did not send for this school",
+        "check the enrollment's class and school in the SIS",
+        school_id,
+    )
+
+
+def _unknown_user(enrollment: SisEnrollment, school_id: str) -> DataWarning:
+    return DataWarning(
+        "unknown_user",
+        "enrollment",
+        enrollment.sourced_id,
+        f"the enrollment points at user {enrollment.user_id!r}, whom the SIS did not "
+        "send for this school",
+        "check that the user is active and belongs to the school in the SIS",
+        school_id,
+    )
+
+
+def _enrollments_by_section(
+    enrollments: Iterable[SisEnrollment],
+    section_ids: set[str],
+    known_users: Callable[[str], bool],
+    school_id: str,
+) -> tuple[dict[str, list[SisEnrollment]], list[DataWarning]]:
+    """The usable enrollments grouped by section id, and a warning for each active enrollment
+    that points at a class or a user the SIS did not send for the school."""
+    by_section: dict[str, list[SisEnrollment]] = defaultdict(list)
+    warnings: list[DataWarning] = []
+    for enrollment in enrollments:
+        if enrollment.class_id not in section_ids:
+            if enrollment.status == "active":
+                warnings.append(_unknown_class(enrollment, school_id))
+            continue
+        if enrollment.status == "active" and not known_users(enrollment.user_id):
+            warnings.append(_unknown_user(enrollment, school_id))
+            continue
+        by_section[enrollment.class_id].append(enrollment)
+    return by_section, warnings
+
+
+@dataclass(frozen=True, slots=True)
+class _SectionRoster:
+    """Who the SIS says is in one section today, and whether all its terms have ended."""
+
+    owner: str | None
+    co_teachers: tuple[str, ...]
+    students: tuple[str, ...]
+    ended: bool
+
+
+def _section_roster(
+    section: SisSection,
+    enrollments: Iterable[SisEnrollment],
+    terms: Mapping[str, Term],
+    today: dt.date,
+) -> _SectionRoster:
+    listed = list(enrollments)
+    owner, co_teachers = _teachers(listed, today)
+    students = sorted({e.user_id for e in listed if e.role == "student" and e.current(today)})
+    ended = terms_ended(section.term_ids, terms, today)
+    return _SectionRoster(owner, tuple(co_teachers), tuple(students), ended)
+
+
+# At most one change and one warning per section.
+_SectionOutcome = tuple[ClassChange | None, DataWarning | None]
+
+
+def _archive_removed(class_id: str, section_id: str, school_id: str) -> ClassChange:
+    return ClassChange(class_id, section_id, school_id, archive_reason=ARCHIVE_SECTION_REMOVED)
+
+
+def _unless_empty(change: ClassChange) -> ClassChange | None:
+    return None if change.is_empty() else change
+
+
+def _offer(
+    section: SisSection,
+    roster: _SectionRoster,
+    school_id: str,
+    class_id_for: Callable[[str], str],
+) -> _SectionOutcome:
+    """A section the sync has no class for yet: offer a class, unless its terms are over."""
+    if roster.ended:
+        return None, None  # last year's section arriving late: nothing to offer
+    if roster.owner is None:
+        return None, _no_teacher(section, school_id, "so it is not offered as a class")
+    change = ClassChange(
+        class_id_for(section.sourced_id),
+        section.sourced_id,
+        school_id,
+        create=True,
+        sis_title=section.title,
+        term_ids=section.term_ids,
+        owner_id=roster.owner,
+        add_students=roster.students,
+        add_co_teachers=roster.co_teachers,
+    )
+    return change, None
+
+
+def _sis_field_updates(section: SisSection, current: ClassroomClass, school_id: str) -> ClassChange:
+    """The SIS title and terms of a synced class, where the section changed them."""
+    change = ClassChange(current.class_id, section.sourced_id, school_id)
+    if section.title != current.sis_title:
+        change = replace(change, sis_title=section.title)
+    if section.term_ids != current.term_ids:
+        change = replace(change, term_ids=section.term_ids)
+    return change
+
+
+def _owner_update(
+    change: ClassChange,
+    section: SisSection,
+    current: ClassroomClass,
+    owner: str | None,
+    school_id: str,
+) -> tuple[ClassChange, DataWarning | None]:
+    if owner is None:
+        return change, _no_teacher(section, school_id, "the class keeps its owner")
+    if owner != current.owner_id:
+        return replace(change, owner_id=owner), None
+    return change, None
+
+
+def _membership_updates(
+    change: ClassChange, current: ClassroomClass, roster: _SectionRoster
+) -> ClassChange:
+    # A former owner the SIS still lists as a teacher is among `co_teachers`; a co-teacher
+    # promoted to owner leaves the co-teacher list (the apply step drops the entry).
+    effective_owner = roster.owner or current.owner_id
+    desired_co = [t for t in roster.co_teachers if t != effective_owner]
+    co_current = {k: v for k, v in current.co_teachers.items() if k != effective_owner}
+    add_co, restore_co, remove_co = _members(co_current, desired_co)
+    add_st, restore_st, remove_st = _members(current.students, roster.students)
+    return replace(
+        change,
+        add_co_teachers=add_co,
+        restore_co_teachers=restore_co,
+        remove_co_teachers=remove_co,
+        add_students=add_st,
+        restore_students=restore_st,
+        remove_students=remove_st,
+    )
+
+
+def _update(
+    section: SisSection, current: ClassroomClass, roster: _SectionRoster, school_id: str
+) -> _SectionOutcome:
+    """A section the sync already made a class for: follow the SIS, archive when its terms
+    ended, restore it when a removed section comes back."""
+    change = _sis_field_updates(section, current, school_id)
+    if current.archived:
+        if current.archived_reason != ARCHIVE_SECTION_REMOVED or roster.ended:
+            return _unless_empty(change), None  # stays archived; only the SIS fields follow
+        change = replace(change, unarchive=True)
+    elif roster.ended:
+        return replace(change, archive_reason=ARCHIVE_TERM_ENDED), None
+    change, warning = _owner_update(change, section, current, roster.owner, school_id)
+    return _unless_empty(_membership_updates(change, current, roster)), warning
+
+
+def _plan_section(
+    section: SisSection,
+    current: ClassroomClass | None,
+    roster: _SectionRoster,
+    school_id: str,
+    class_id_for: Callable[[str], str],
+) -> _SectionOutcome:
+    if section.status != "active":
+        if current is not None and not current.archived:
+            return _archive_removed(current.class_id, section.sourced_id, school_id), None
+        return None, None
+    if current is None:
+        return _offer(section, roster, school_id, class_id_for)
+    return _update(section, current, roster, school_id)
+
+
+def _archive_leftovers(leftovers: Iterable[ClassroomClass], school_id: str) -> list[ClassChange]:
+    """Synced classes whose section the mirror no longer has at all (removed from a full fetch
+    earlier and since pruned) are archived the same way."""
+    return [
+        _archive_removed(c.class_id, c.section_id, school_id) for c in leftovers if not c.archived
+    ]
+
+
 def plan_school_sync(
     *,
     school_id: str,
@@ -90,132 +281,18 @@ def plan_school_sync(
     today: dt.date,
     class_id_for: Callable[[str], str],
 ) -> SchoolPlan:
-    by_section: dict[str, list[SisEnrollment]] = defaultdict(list)
     section_list = list(sections)
     section_ids = {s.sourced_id for s in section_list}
-    warnings: list[DataWarning] = []
-    for enrollment in enrollments:
-        if enrollment.class_id not in section_ids:
-            if enrollment.status == "active":
-                warnings.append(
-                    DataWarning(
-                        "unknown_class",
-                        "enrollment",
-                        enrollment.sourced_id,
-                        f"the enrollment points at class {enrollment.class_id!r}, which the SIS "
-                        "did not send for this school",
-                        "check the enrollment's class and school in the SIS",
-                        school_id,
-                    )
-                )
-            continue
-        if enrollment.status == "active" and not known_users(enrollment.user_id):
-            warnings.append(
-                DataWarning(
-                    "unknown_user",
-                    "enrollment",
-                    enrollment.sourced_id,
-                    f"the enrollment points at user {enrollment.user_id!r}, whom the SIS did not "
-                    "send for this school",
-                    "check that the user is active and belongs to the school in the SIS",
-                    school_id,
-                )
-            )
-            continue
-        by_section[enrollment.class_id].append(enrollment)
-
+    by_section, warnings = _enrollments_by_section(enrollments, section_ids, known_users, school_id)
     existing = {c.section_id: c for c in classes}
     changes: list[ClassChange] = []
     for section in sorted(section_list, key=lambda s: s.sourced_id):
         current = existing.pop(section.sourced_id, None)
-        section_enrollments = by_section.get(section.sourced_id, [])
-        owner, co_teachers = _teachers(section_enrollments, today)
-        students = sorted(
-            {e.user_id for e in section_enrollments if e.role == "student" and e.current(today)}
-        )
-        ended = terms_ended(section.term_ids, terms, today)
-
-        if section.status != "active":
-            if current is not None and not current.archived:
-                changes.append(
-                    ClassChange(
-                        current.class_id,
-                        section.sourced_id,
-                        school_id,
-                        archive_reason=ARCHIVE_SECTION_REMOVED,
-                    )
-                )
-            continue
-
-        if current is None:
-            if ended:
-                continue  # last year's section arriving late: nothing to offer
-            if owner is None:
-                warnings.append(_no_teacher(section, school_id, "so it is not offered as a class"))
-                continue
-            changes.append(
-                ClassChange(
-                    class_id_for(section.sourced_id),
-                    section.sourced_id,
-                    school_id,
-                    create=True,
-                    sis_title=section.title,
-                    term_ids=section.term_ids,
-                    owner_id=owner,
-                    add_students=tuple(students),
-                    add_co_teachers=tuple(co_teachers),
-                )
-            )
-            continue
-
-        change = ClassChange(current.class_id, section.sourced_id, school_id)
-        if section.title != current.sis_title:
-            change = replace(change, sis_title=section.title)
-        if section.term_ids != current.term_ids:
-            change = replace(change, term_ids=section.term_ids)
-        if current.archived:
-            if current.archived_reason == ARCHIVE_SECTION_REMOVED and not ended:
-                change = replace(change, unarchive=True)
-            else:
-                if not change.is_empty():
-                    changes.append(change)
-                continue
-        elif ended:
-            changes.append(replace(change, archive_reason=ARCHIVE_TERM_ENDED))
-            continue
-        if owner is None:
-            warnings.append(_no_teacher(section, school_id, "the class keeps its owner"))
-        elif owner != current.owner_id:
-            change = replace(change, owner_id=owner)
-        # A former owner the SIS still lists as a teacher is among `co_teachers`; a co-teacher
-        # promoted to owner leaves the co-teacher list (the apply step drops the entry).
-        effective_owner = owner or current.owner_id
-        desired_co = [t for t in co_teachers if t != effective_owner]
-        co_current = {k: v for k, v in current.co_teachers.items() if k != effective_owner}
-        add_co, restore_co, remove_co = _members(co_current, desired_co)
-        add_st, restore_st, remove_st = _members(current.students, students)
-        change = replace(
-            change,
-            add_co_teachers=add_co,
-            restore_co_teachers=restore_co,
-            remove_co_teachers=remove_co,
-            add_students=add_st,
-            restore_students=restore_st,
-            remove_students=remove_st,
-        )
-        if not change.is_empty():
+        roster = _section_roster(section, by_section.get(section.sourced_id, []), terms, today)
+        change, warning = _plan_section(section, current, roster, school_id, class_id_for)
+        if change is not None:
             changes.append(change)
-
-    # Synced classes whose section the mirror no longer has at all (removed from a full fetch
-    # earlier and since pruned) are archived the same way.
-    for leftover in existing.values():
-        if not leftover.archived:
-            changes.append(
-                ClassChange(
-                    leftover.class_id,
-                    leftover.section_id,
-                    school_id,
-                    archive_reason=ARCHIVE_SECTION_REMOVED,
-                )
-            )
+        if warning is not None:
+            warnings.append(warning)
+    changes.extend(_archive_leftovers(existing.values(), school_id))
     return SchoolPlan(school_id, tuple(changes), tuple(warnings))

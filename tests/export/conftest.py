@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from shared.ids import safe_id
-from tests.sync.conftest import SyncHarness, sync_harness  # noqa: F401  (fixture re-export)
+from tests.conftest import SyncHarness
 from tools.oneroster_sis.harness import RunningSis
 
 TEACHER = "teacher@district.example.org"
@@ -89,7 +89,7 @@ class ExportSetup:
 
 
 @pytest.fixture
-def export_setup(make_sis, sync_harness):  # noqa: F811
+def export_setup(make_sis, sync_harness):
     def build(
         version: str = "1.2", profile: str = "spec", vendor: str = "generic", **settings: Any
     ) -> ExportSetup:

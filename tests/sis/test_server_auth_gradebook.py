@@ -277,3 +277,37 @@ def test_control_api_generates_and_loads_csv_packages(make_sis) -> None:
     )
     assert zipped.status_code == 200
     assert zipped.json()["counts"]["users"] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/_control/nothing", 404, "no control endpoint GET /_control/nothing"),
+        ("POST", "/_control/health", 404, "no control endpoint POST /_control/health"),
+        ("GET", "/_control/records/bogus", 400, "records need a kind"),
+        ("POST", "/_control/records/users", 400, "unsupported POST on records/users"),
+        ("DELETE", "/_control/records/users/stu-000001?mode=soft", 400, "mode must be hard"),
+        ("DELETE", "/_control/records/users/nobody", 404, "no users 'nobody'"),
+    ],
+)
+def test_control_api_names_what_it_cannot_do(
+    make_sis, method: str, path: str, status: int, error: str
+) -> None:
+    running = make_sis(students=30)
+    response = requests.request(method, f"{running.origin}{path}", timeout=10)
+    assert response.status_code == status
+    assert error in response.json()["error"]
+
+
+def test_unknown_endpoints_and_methods_answer_404_and_405_with_status_info(make_sis) -> None:
+    running = make_sis(students=30)
+    session = bearer_session(running)
+    missing = session.get(running.base_url("1.2") + "/nothing", timeout=10)
+    assert missing.status_code == 404
+    assert "No endpoint at" in missing.json()["imsx_description"]
+    refused = session.post(running.base_url("1.2") + "/users", json={}, timeout=10)
+    assert refused.status_code == 405
+    assert (
+        refused.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        == "unsupported"
+    )

@@ -3,6 +3,7 @@ parameters, and 1.2 responses valid against the official rostering schema."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -11,6 +12,7 @@ import requests
 
 from tests.conftest import bearer_session
 from tools.oneroster_sis.harness import RunningSis
+from tools.oneroster_sis.profiles import with_overrides
 from tools.oneroster_sis.schemas import validation_errors
 
 SET_SCHEMAS = {
@@ -35,7 +37,8 @@ SINGLE_SCHEMAS = {
 def walk(
     session: requests.Session, url: str, envelope: str, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """The termination rule of NOTES §3: Link next, else X-Total-Count, else an empty page."""
+    """The paging rule of docs/oneroster-client.md ("Reading and paging"): Link next, else
+    X-Total-Count, else an empty page."""
     records: list[dict[str, Any]] = []
     requests_made, offset = 0, 0
     next_url: str | None = f"{url}?limit={limit}&offset=0"
@@ -83,10 +86,6 @@ def test_paging_returns_every_record_once_in_every_header_mode(
 
 
 def _with_quirks(running: RunningSis, **changes: Any):
-    import dataclasses
-
-    from tools.oneroster_sis.profiles import with_overrides
-
     return dataclasses.replace(
         running.sis.config, quirks=with_overrides(running.sis.config.quirks, changes)
     )

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from shared.ids import safe_id
-from tests.sync.conftest import SyncHarness, active
+from tests.conftest import SyncHarness, active
 from tools.oneroster_sis.harness import RunningSis
 
 

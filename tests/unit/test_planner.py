@@ -1,4 +1,5 @@
-"""The classroom rules of PRODUCT.md, one test each, on the pure planner."""
+"""The classroom rules of the roster planner (docs/architecture.md, "Plan → guard → apply"), one
+test each, on the pure planner."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Serves the local OneRoster SIS on 127.0.0.1.
 
 python -m tools.oneroster_sis --port 0 --port-file /tmp/sis.port --students 500 --seed 7
-python -m tools.oneroster_sis --csv ../shared/oneroster/samples/rosterhub-v1p1-csv-en
+python -m tools.oneroster_sis --csv tests/fixtures/oneroster-samples/rosterhub-v1p1-csv-en
 """
 
 from __future__ import annotations

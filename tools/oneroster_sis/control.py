@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -32,104 +33,167 @@ from tools.oneroster_sis.csvload import load_csv_package
 from tools.oneroster_sis.faults import settings_from_mapping
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.model import KINDS
+from tools.oneroster_sis.responses import json_response
+from tools.oneroster_sis.state import SisState
 
-if TYPE_CHECKING:
-    from tools.oneroster_sis.app import OneRosterSis
+PREFIX = "/_control/"
+CONFIG_KEYS = frozenset(
+    {"profile", "quirks", "strict", "faults", "token_lifetime_seconds", "expire_tokens"}
+)
+Answer = tuple[int, Any]  # HTTP status, JSON body
+ControlHandler = Callable[[SisState, Request, dict[str, str]], Answer]
 
 
 class ControlError(ValueError):
     pass
 
 
-def handle_control(sis: OneRosterSis, request: Request) -> Response:
-    from tools.oneroster_sis.app import json_response
-
+def handle(sis: SisState, request: Request) -> Response:
     parts = [p for p in request.path.split("/")[2:] if p]
     try:
-        status, body = _route(sis, request, parts)
+        status, body = dispatch(sis, request, parts)
     except (ControlError, ValueError, TypeError, KeyError) as exc:
         return json_response({"error": str(exc)}, 400)
     return json_response(body, status)
 
 
-def _route(sis: OneRosterSis, request: Request, parts: list[str]) -> tuple[int, Any]:
-    method = request.method
-    head = parts[0] if parts else ""
-    if head == "health" and method == "GET":
-        return 200, {"status": "ok"}
-    if head == "state" and method == "GET":
-        return 200, state(sis)
-    if head == "config" and method == "POST":
-        configure(sis, _json(request))
-        return 200, state(sis)
-    if parts == ["faults", "script"] and method == "POST":
-        body = _json(request)
-        sis.faults.script(
-            body["kind"],
-            times=int(body.get("times", 1)),
-            path_contains=body.get("path_contains", ""),
-            method=body.get("method"),
-        )
-        return 200, {"scripted": body}
-    if head == "generate" and method == "POST":
-        body = _json(request)
-        if isinstance(body.get("today"), str):
-            body["today"] = dt.date.fromisoformat(body["today"])
-        sis.store.replace_all(generate_district(DistrictSpec(**body)))
-        return 200, state(sis)
-    if head == "load-csv" and method == "POST":
-        sis.store.replace_all(load_csv_package(Path(_json(request)["path"])))
-        return 200, state(sis)
-    if head == "records":
-        return _records(sis, request, parts[1:])
-    if head == "gradebook" and method == "GET":
-        return 200, gradebook(sis)
-    if head == "requests" and method == "GET":
-        return 200, {"requests": list(sis.request_log)}
-    if head == "requests" and method == "DELETE":
-        sis.request_log.clear()
-        sis.writes.clear()
-        return 200, {"cleared": True}
-    return 404, {"error": f"no control endpoint {method} {request.path}"}
+def dispatch(sis: SisState, request: Request, parts: list[str]) -> Answer:
+    for method, pattern, handler in ROUTES:
+        args = _match(pattern, parts)
+        if args is not None and method == request.method:
+            return handler(sis, request, args)
+    if parts[:1] == ["records"]:
+        _kind(parts[1] if len(parts) > 1 else "")
+        raise ControlError(f"unsupported {request.method} on records/{'/'.join(parts[1:])}")
+    return 404, {"error": f"no control endpoint {request.method} {request.path}"}
 
 
-def _records(sis: OneRosterSis, request: Request, parts: list[str]) -> tuple[int, Any]:
-    if not parts or parts[0] not in KINDS:
-        raise ControlError(f"records need a kind, one of {list(KINDS)}")
-    kind, method = parts[0], request.method
-    if len(parts) == 1 and method == "GET":
-        return 200, {kind: list(sis.store.all(kind))}
-    if len(parts) == 1 and method == "PUT":
-        records = _json(request).get("records")
-        if not isinstance(records, list) or not all(
-            isinstance(r, dict) and r.get("sourcedId") for r in records
-        ):
-            raise ControlError('body must be {"records": [{"sourcedId": ...}, ...]}')
-        return 200, {kind: [sis.store.upsert(kind, r) for r in records]}
-    if len(parts) == 2 and method == "PATCH":
-        return 200, sis.store.patch(kind, parts[1], _json(request))
-    if len(parts) == 2 and method == "DELETE":
-        mode = request.args.get("mode", "hard")
-        if mode == "tobedeleted":
-            return 200, sis.store.mark_tobedeleted(kind, parts[1])
-        if mode != "hard":
-            raise ControlError("mode must be hard or tobedeleted")
-        return (
-            (200, {"deleted": parts[1]})
-            if sis.store.delete(kind, parts[1])
-            else (404, {"error": f"no {kind} {parts[1]!r}"})
-        )
-    raise ControlError(f"unsupported {method} on records/{'/'.join(parts)}")
+def _match(pattern: str, parts: list[str]) -> dict[str, str] | None:
+    """The ``<name>`` segments of ``pattern`` if ``parts`` fit it, else None."""
+    expected = pattern.split("/")
+    if len(expected) != len(parts):
+        return None
+    args = {}
+    for want, got in zip(expected, parts, strict=True):
+        if want.startswith("<"):
+            args[want[1:-1]] = got
+        elif want != got:
+            return None
+    return args
 
 
-def configure(sis: OneRosterSis, body: dict[str, Any]) -> None:
-    from tools.oneroster_sis.app import SisConfig
+# ---- handlers --------------------------------------------------------------------------------
 
-    known = {"profile", "quirks", "strict", "faults", "token_lifetime_seconds", "expire_tokens"}
-    unknown = set(body) - known
+
+def _health(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    return 200, {"status": "ok"}
+
+
+def _state(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    return 200, summary(sis)
+
+
+def _config(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    configure(sis, _json(request))
+    return 200, summary(sis)
+
+
+def _script_fault(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    body = _json(request)
+    sis.faults.script(
+        body["kind"],
+        times=int(body.get("times", 1)),
+        path_contains=body.get("path_contains", ""),
+        method=body.get("method"),
+    )
+    return 200, {"scripted": body}
+
+
+def _generate(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    body = _json(request)
+    if isinstance(body.get("today"), str):
+        body["today"] = dt.date.fromisoformat(body["today"])
+    sis.store.replace_all(generate_district(DistrictSpec(**body)))
+    return 200, summary(sis)
+
+
+def _load_csv(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    sis.store.replace_all(load_csv_package(Path(_json(request)["path"])))
+    return 200, summary(sis)
+
+
+def _list_records(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    kind = _kind(args["kind"])
+    return 200, {kind: list(sis.store.all(kind))}
+
+
+def _put_records(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    kind = _kind(args["kind"])
+    records = _json(request).get("records")
+    if not isinstance(records, list) or not all(
+        isinstance(r, dict) and r.get("sourcedId") for r in records
+    ):
+        raise ControlError('body must be {"records": [{"sourcedId": ...}, ...]}')
+    return 200, {kind: [sis.store.upsert(kind, r) for r in records]}
+
+
+def _patch_record(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    kind = _kind(args["kind"])
+    return 200, sis.store.patch(kind, args["id"], _json(request))
+
+
+def _delete_record(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    kind, sourced_id = _kind(args["kind"]), args["id"]
+    mode = request.args.get("mode", "hard")
+    if mode == "tobedeleted":
+        return 200, sis.store.mark_tobedeleted(kind, sourced_id)
+    if mode != "hard":
+        raise ControlError("mode must be hard or tobedeleted")
+    if sis.store.delete(kind, sourced_id):
+        return 200, {"deleted": sourced_id}
+    return 404, {"error": f"no {kind} {sourced_id!r}"}
+
+
+def _gradebook(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    return 200, gradebook(sis)
+
+
+def _requests(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    return 200, {"requests": list(sis.request_log)}
+
+
+def _clear_requests(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    sis.request_log.clear()
+    sis.writes.clear()
+    return 200, {"cleared": True}
+
+
+# (method, path under /_control/, handler)
+ROUTES: list[tuple[str, str, ControlHandler]] = [
+    ("GET", "health", _health),
+    ("GET", "state", _state),
+    ("POST", "config", _config),
+    ("POST", "faults/script", _script_fault),
+    ("POST", "generate", _generate),
+    ("POST", "load-csv", _load_csv),
+    ("GET", "records/<kind>", _list_records),
+    ("PUT", "records/<kind>", _put_records),
+    ("PATCH", "records/<kind>/<id>", _patch_record),
+    ("DELETE", "records/<kind>/<id>", _delete_record),
+    ("GET", "gradebook", _gradebook),
+    ("GET", "requests", _requests),
+    ("DELETE", "requests", _clear_requests),
+]
+
+
+# ---- what the handlers share -----------------------------------------------------------------
+
+
+def configure(sis: SisState, body: dict[str, Any]) -> None:
+    unknown = set(body) - CONFIG_KEYS
     if unknown:
-        raise ControlError(f"unknown config keys {sorted(unknown)}; known: {sorted(known)}")
-    config: SisConfig = sis.config
+        raise ControlError(f"unknown config keys {sorted(unknown)}; known: {sorted(CONFIG_KEYS)}")
+    config = sis.config
     if "profile" in body:
         config = dataclasses.replace(
             config, profile=body["profile"], quirks=profiles.profile(body["profile"])
@@ -149,7 +213,7 @@ def configure(sis: OneRosterSis, body: dict[str, Any]) -> None:
     sis.apply_config(config)
 
 
-def state(sis: OneRosterSis) -> dict[str, Any]:
+def summary(sis: SisState) -> dict[str, Any]:
     return {
         "counts": sis.store.counts(),
         "profile": sis.config.profile,
@@ -165,13 +229,19 @@ def state(sis: OneRosterSis) -> dict[str, Any]:
     }
 
 
-def gradebook(sis: OneRosterSis) -> dict[str, Any]:
+def gradebook(sis: SisState) -> dict[str, Any]:
     return {
         "categories": list(sis.store.all("categories")),
         "lineItems": list(sis.store.all("lineItems")),
         "results": list(sis.store.all("results")),
         "writes": list(sis.writes),
     }
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ControlError(f"records need a kind, one of {list(KINDS)}")
+    return kind
 
 
 def _json(request: Request) -> dict[str, Any]:

@@ -16,6 +16,34 @@ from tools.oneroster_sis.store import format_timestamp
 Record = dict[str, Any]
 Row = dict[str, str]
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
+USER_FIELDS = (
+    "username",
+    "givenName",
+    "familyName",
+    "middleName",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "password",
+    "userMasterIdentifier",
+    "pronouns",
+)
+PREFERRED_NAMES = (  # CSV column, canonical field
+    ("preferredGivenName", "preferredFirstName"),
+    ("preferredMiddleName", "preferredMiddleName"),
+    ("preferredFamilyName", "preferredLastName"),
+)
+DEMOGRAPHIC_TEXT = frozenset(
+    {
+        "birthDate",
+        "sex",
+        "countryOfBirthCode",
+        "stateOfBirthAbbreviation",
+        "cityOfBirth",
+        "publicSchoolResidenceStatus",
+    }
+)
 
 
 class CsvPackageError(ValueError):
@@ -89,51 +117,72 @@ def _copy_lists(record: Record, row: Row, *names: str) -> None:
 
 
 def load_csv_package(path: Path, loaded_at: dt.datetime | None = None) -> dict[str, list[Record]]:
+    """The package's records by kind; kinds without rows are left out."""
     read = _reader(Path(path))
     manifest = {r.get("propertyName", ""): r.get("value", "") for r in _rows(read, "manifest.csv")}
     version = manifest.get("oneroster.version", "1.1")
     stamp = format_timestamp(loaded_at or dt.datetime.now(dt.UTC))
-    out: dict[str, list[Record]] = defaultdict(list)
+    roles_by_user = _roles_by_user(read)  # 1.2 only
 
-    for row in _rows(read, "orgs.csv"):
-        record = _base(row, stamp)
-        _copy(record, row, "name", "type", "identifier")
-        record.setdefault("identifier", "")
-        if row.get("parentSourcedId"):
-            record["parent"] = _ref("org", row["parentSourcedId"])
-        out["orgs"].append(record)
+    def user(record: Record, row: Row) -> None:
+        _user(record, row, version, roles_by_user)
 
-    for row in _rows(read, "academicSessions.csv"):
-        record = _base(row, stamp)
-        _copy(record, row, "title", "type", "startDate", "endDate", "schoolYear")
-        if row.get("parentSourcedId"):
-            record["parent"] = _ref("academicSession", row["parentSourcedId"])
-        out["academicSessions"].append(record)
+    fillers: list[tuple[str, Callable[[Record, Row], None]]] = [
+        ("orgs", _org),
+        ("academicSessions", _academic_session),
+        ("courses", _course),
+        ("classes", _class),
+        ("users", user),
+        ("enrollments", _enrollment),
+        ("demographics", _demographics),
+        ("categories", _category),
+    ]
+    out: dict[str, list[Record]] = {}
+    for kind, fill in fillers:
+        for row in _rows(read, f"{kind}.csv"):
+            record = _base(row, stamp)
+            fill(record, row)
+            out.setdefault(kind, []).append(record)
+    return out
 
-    for row in _rows(read, "courses.csv"):
-        record = _base(row, stamp)
-        _copy(record, row, "title", "courseCode")
-        record.setdefault("courseCode", "")
-        _copy_lists(record, row, "grades", "subjects", "subjectCodes")
-        if row.get("schoolYearSourcedId"):
-            record["schoolYear"] = _ref("academicSession", row["schoolYearSourcedId"])
-        if row.get("orgSourcedId"):
-            record["org"] = _ref("org", row["orgSourcedId"])
-        out["courses"].append(record)
 
-    for row in _rows(read, "classes.csv"):
-        record = _base(row, stamp)
-        _copy(record, row, "title", "classCode", "classType", "location")
-        _copy_lists(record, row, "grades", "subjects", "subjectCodes", "periods")
-        if row.get("courseSourcedId"):
-            record["course"] = _ref("course", row["courseSourcedId"])
-        if row.get("schoolSourcedId"):
-            record["school"] = _ref("org", row["schoolSourcedId"])
-        record["terms"] = [_ref("academicSession", t) for t in _list(row.get("termSourcedIds", ""))]
-        out["classes"].append(record)
+def _org(record: Record, row: Row) -> None:
+    _copy(record, row, "name", "type", "identifier")
+    record.setdefault("identifier", "")
+    if row.get("parentSourcedId"):
+        record["parent"] = _ref("org", row["parentSourcedId"])
 
+
+def _academic_session(record: Record, row: Row) -> None:
+    _copy(record, row, "title", "type", "startDate", "endDate", "schoolYear")
+    if row.get("parentSourcedId"):
+        record["parent"] = _ref("academicSession", row["parentSourcedId"])
+
+
+def _course(record: Record, row: Row) -> None:
+    _copy(record, row, "title", "courseCode")
+    record.setdefault("courseCode", "")
+    _copy_lists(record, row, "grades", "subjects", "subjectCodes")
+    if row.get("schoolYearSourcedId"):
+        record["schoolYear"] = _ref("academicSession", row["schoolYearSourcedId"])
+    if row.get("orgSourcedId"):
+        record["org"] = _ref("org", row["orgSourcedId"])
+
+
+def _class(record: Record, row: Row) -> None:
+    _copy(record, row, "title", "classCode", "classType", "location")
+    _copy_lists(record, row, "grades", "subjects", "subjectCodes", "periods")
+    if row.get("courseSourcedId"):
+        record["course"] = _ref("course", row["courseSourcedId"])
+    if row.get("schoolSourcedId"):
+        record["school"] = _ref("org", row["schoolSourcedId"])
+    record["terms"] = [_ref("academicSession", t) for t in _list(row.get("termSourcedIds", ""))]
+
+
+def _roles_by_user(read: Callable[[str], str | None]) -> dict[str, list[Record]]:
+    """The 1.2 ``roles.csv``, grouped by user."""
     roles_by_user: dict[str, list[Record]] = defaultdict(list)
-    for row in _rows(read, "roles.csv"):  # 1.2 only
+    for row in _rows(read, "roles.csv"):
         role: Record = {
             "roleType": row.get("roleType") or "primary",
             "role": row.get("role", ""),
@@ -141,91 +190,69 @@ def load_csv_package(path: Path, loaded_at: dt.datetime | None = None) -> dict[s
         }
         _copy(role, row, "beginDate", "endDate")
         roles_by_user[row.get("userSourcedId", "")].append(role)
+    return roles_by_user
 
-    for row in _rows(read, "users.csv"):
-        record = _base(row, stamp)
-        record["enabledUser"] = _bool(row.get("enabledUser", "true") or "true")
-        _copy(
-            record,
-            row,
-            "username",
-            "givenName",
-            "familyName",
-            "middleName",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "password",
-            "userMasterIdentifier",
-            "pronouns",
-        )
-        for csv_name, field in (
-            ("preferredGivenName", "preferredFirstName"),
-            ("preferredMiddleName", "preferredMiddleName"),
-            ("preferredFamilyName", "preferredLastName"),
-        ):
-            if row.get(csv_name):
-                record[field] = row[csv_name]
-        _copy_lists(record, row, "grades")
-        user_ids = []
-        for item in _list(row.get("userIds", "")):
-            kind, _, identifier = item.strip("{}").partition(":")
-            user_ids.append({"type": kind, "identifier": identifier})
-        if user_ids:
-            record["userIds"] = user_ids
-        if row.get("agentSourcedIds"):
-            record["agents"] = [_ref("user", a) for a in _list(row["agentSourcedIds"])]
-        if version.startswith("1.1") or "role" in row:
-            orgs = _list(row.get("orgSourcedIds", ""))
-            record["roles"] = [
-                {
-                    "roleType": "primary" if i == 0 else "secondary",
-                    "role": row.get("role", ""),
-                    "org": _ref("org", org),
-                }
-                for i, org in enumerate(orgs)
-            ]
-        else:
-            record["roles"] = roles_by_user.get(record["sourcedId"], [])
-        primary_org = row.get("primaryOrgSourcedId") or next(
-            (r["org"]["sourcedId"] for r in record["roles"] if r["roleType"] == "primary"), ""
-        )
-        if primary_org:
-            record["primaryOrg"] = _ref("org", primary_org)
-        out["users"].append(record)
 
-    for row in _rows(read, "enrollments.csv"):
-        record = _base(row, stamp)
-        record["user"] = _ref("user", row.get("userSourcedId", ""))
-        record["class"] = _ref("class", row.get("classSourcedId", ""))
-        record["school"] = _ref("org", row.get("schoolSourcedId", ""))
-        _copy(record, row, "role", "beginDate", "endDate")
-        if row.get("primary"):
-            record["primary"] = _bool(row["primary"])
-        out["enrollments"].append(record)
+def _user(record: Record, row: Row, version: str, roles_by_user: dict[str, list[Record]]) -> None:
+    record["enabledUser"] = _bool(row.get("enabledUser", "true") or "true")
+    _copy(record, row, *USER_FIELDS)
+    for csv_name, field in PREFERRED_NAMES:
+        if row.get(csv_name):
+            record[field] = row[csv_name]
+    _copy_lists(record, row, "grades")
+    user_ids = [_user_id(item) for item in _list(row.get("userIds", ""))]
+    if user_ids:
+        record["userIds"] = user_ids
+    if row.get("agentSourcedIds"):
+        record["agents"] = [_ref("user", a) for a in _list(row["agentSourcedIds"])]
+    if version.startswith("1.1") or "role" in row:
+        record["roles"] = _roles_11(row)
+    else:
+        record["roles"] = roles_by_user.get(record["sourcedId"], [])
+    primary_org = row.get("primaryOrgSourcedId") or next(
+        (r["org"]["sourcedId"] for r in record["roles"] if r["roleType"] == "primary"), ""
+    )
+    if primary_org:
+        record["primaryOrg"] = _ref("org", primary_org)
 
-    for row in _rows(read, "demographics.csv"):
-        record = _base(row, stamp)
-        for name, value in row.items():
-            if name in ("sourcedId", "status", "dateLastModified") or not value:
-                continue
-            if name in (
-                "birthDate",
-                "sex",
-                "countryOfBirthCode",
-                "stateOfBirthAbbreviation",
-                "cityOfBirth",
-                "publicSchoolResidenceStatus",
-            ):
-                record[name] = value
-            elif not name.startswith("metadata."):
-                record[name] = _bool(value)
-        out["demographics"].append(record)
 
-    for row in _rows(read, "categories.csv"):
-        record = _base(row, stamp)
-        _copy(record, row, "title")
-        out["categories"].append(record)
+def _user_id(item: str) -> Record:
+    """``{type:identifier}`` of the ``userIds`` column."""
+    kind, _, identifier = item.strip("{}").partition(":")
+    return {"type": kind, "identifier": identifier}
 
-    return dict(out)
+
+def _roles_11(row: Row) -> list[Record]:
+    """1.1 users have one ``role`` in every org of ``orgSourcedIds``; the first org is primary."""
+    return [
+        {
+            "roleType": "primary" if i == 0 else "secondary",
+            "role": row.get("role", ""),
+            "org": _ref("org", org),
+        }
+        for i, org in enumerate(_list(row.get("orgSourcedIds", "")))
+    ]
+
+
+def _enrollment(record: Record, row: Row) -> None:
+    record["user"] = _ref("user", row.get("userSourcedId", ""))
+    record["class"] = _ref("class", row.get("classSourcedId", ""))
+    record["school"] = _ref("org", row.get("schoolSourcedId", ""))
+    _copy(record, row, "role", "beginDate", "endDate")
+    if row.get("primary"):
+        record["primary"] = _bool(row["primary"])
+
+
+def _demographics(record: Record, row: Row) -> None:
+    """Text columns are copied; every other column (the ethnicity flags) is a boolean."""
+    for name, value in row.items():
+        if name in ("sourcedId", "status", "dateLastModified") or not value:
+            continue
+        if name in DEMOGRAPHIC_TEXT:
+            record[name] = value
+        elif not name.startswith("metadata."):
+            record[name] = _bool(value)
+
+
+def _category(record: Record, row: Row) -> None:
+    _copy(record, row, "title")

@@ -107,39 +107,43 @@ class FaultInjector:
         """The fault for this request. Scripts apply to every request; rates and token expiry
         only to API requests, so a test can always obtain a token."""
         with self._lock:
-            for scripted in self._scripts:
-                if scripted.path_contains in path and scripted.method in (None, method.upper()):
-                    scripted.remaining -= 1
-                    if scripted.remaining == 0:
-                        self._scripts.remove(scripted)
-                    self._counts[scripted.kind] += 1
-                    return self._make(scripted.kind)
-            if token_request:
-                return None
-            s = self._settings
-            self._requests += 1
-            if s.expire_tokens_every and self._requests % s.expire_tokens_every == 0:
-                self._counts["expire-tokens"] += 1
-                return Fault("expire-tokens")
-            draw = self._rng.random()
-            kind = None
-            for name, rate in (
-                ("429", s.rate_429),
-                ("429-no-retry-after", s.rate_429_no_retry_after),
-                ("5xx", s.rate_5xx),
-                ("slow", s.rate_slow),
-                ("malformed", s.rate_malformed),
-            ):
-                if draw < rate:
-                    kind = name
-                    break
-                draw -= rate
-            if kind is None:
-                return None
-            if kind == "5xx":
-                kind = self._rng.choice(("500", "502", "503"))
-            self._counts[kind] += 1
-            return self._make(kind)
+            scripted = self._scripted_fault(method, path)
+            if scripted is not None or token_request:
+                return scripted
+            return self._drawn_fault()
+
+    def _scripted_fault(self, method: str, path: str) -> Fault | None:
+        for scripted in self._scripts:
+            if scripted.path_contains in path and scripted.method in (None, method.upper()):
+                scripted.remaining -= 1
+                if scripted.remaining == 0:
+                    self._scripts.remove(scripted)
+                self._counts[scripted.kind] += 1
+                return self._make(scripted.kind)
+        return None
+
+    def _drawn_fault(self) -> Fault | None:
+        """Token expiry every n-th API request, else a fault drawn at the configured rates."""
+        s = self._settings
+        self._requests += 1
+        if s.expire_tokens_every and self._requests % s.expire_tokens_every == 0:
+            self._counts["expire-tokens"] += 1
+            return Fault("expire-tokens")
+        draw = self._rng.random()
+        for kind, rate in (
+            ("429", s.rate_429),
+            ("429-no-retry-after", s.rate_429_no_retry_after),
+            ("5xx", s.rate_5xx),
+            ("slow", s.rate_slow),
+            ("malformed", s.rate_malformed),
+        ):
+            if draw < rate:
+                if kind == "5xx":
+                    kind = self._rng.choice(("500", "502", "503"))
+                self._counts[kind] += 1
+                return self._make(kind)
+            draw -= rate
+        return None
 
 
 def settings_from_mapping(

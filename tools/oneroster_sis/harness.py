@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tools.oneroster_sis.app import BASES, OneRosterSis
+from tools.oneroster_sis.app import OneRosterSis
+from tools.oneroster_sis.config import BASES
 
 
 @dataclass

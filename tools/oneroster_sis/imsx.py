@@ -1,4 +1,7 @@
-"""imsx_StatusInfo bodies as OneRoster servers send them (NOTES §7)."""
+"""imsx_StatusInfo bodies as OneRoster servers send them: the ``imsx_StatusInfoDType`` of the
+official 1.2 OpenAPI files in ``specs/`` and of the OneRoster 1.2 REST binding
+(https://www.imsglobal.org/sites/default/files/spec/oneroster/v1p2/rostering-restbinding/OneRosterv1p2RosteringService_RESTBindv1p0.html),
+or with ``imsx_CodeMinor`` as a plain string, as Ed-Fi's OneRoster server sends it."""
 
 from __future__ import annotations
 

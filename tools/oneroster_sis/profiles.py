@@ -1,4 +1,22 @@
-"""Vendor profiles: named bundles of the quirks real SISes show (NOTES §3, §6, §7, §12)."""
+"""Vendor profiles: named bundles of the quirks real SISes show.
+
+The spec behaviour is the OneRoster 1.1 final specification
+(https://www.imsglobal.org/oneroster-v11-final-specification) and the official 1.2 OpenAPI files in
+``specs/``. The deviations are documented by the vendors and by integrators:
+
+- PowerSchool: the OneRoster plugin's "Maximum Page Size" clamps ``limit``
+  (https://support.classlink.com/hc/en-us/articles/360007232513-PowerSchool-API-Activation);
+  ``expires_in`` is a string (https://apis.io/examples/powerschool/powerschool-oauth-token-request/).
+- Ed-Fi's OneRoster server (github.com/Ed-Fi-Alliance-OSS/edfi-oneroster): ``limit`` clamped to
+  500, no paging headers, ``imsx_codeMinor`` as a plain string.
+- Aeries: hrefs like ``~/ims/oneroster/v1p1/orgs/894`` and explicit nulls
+  (https://support.aeries.com/support/solutions/articles/14000065677).
+- Skyward and Follett Aspen: no per-class category listing; Skyward repeats staff rows
+  (https://ed.link/docs/providers/oneroster/details, https://ed.link/docs/providers/skyward/details,
+  https://ed.link/docs/providers/aspen/details).
+- RosterHub (github.com/lepo-project/roster-hub): no paging headers, empty error bodies, newest
+  first by default.
+"""
 
 from __future__ import annotations
 

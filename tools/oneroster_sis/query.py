@@ -1,5 +1,12 @@
-"""OneRoster query parameters: filter, sort/orderBy, fields, limit/offset, and Link headers
-(NOTES §3)."""
+"""OneRoster query parameters: filter, sort/orderBy, fields, limit/offset, and Link headers.
+
+Sources: the OneRoster 1.1 final specification
+(https://www.imsglobal.org/oneroster-v11-final-specification, filtering at #_Toc480451997), the
+OneRoster 1.2 rostering REST binding
+(https://www.imsglobal.org/sites/default/files/spec/oneroster/v1p2/rostering-restbinding/OneRosterv1p2RosteringService_RESTBindv1p0.html)
+and the official 1.2 OpenAPI files in ``specs/`` (``limit`` defaults to 100; ``X-Total-Count``;
+next/prev/first/last links, which servers send as an HTTP ``Link`` header).
+"""
 
 from __future__ import annotations
 

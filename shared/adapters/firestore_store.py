@@ -1,0 +1,135 @@
+"""The DocumentStore port on Cloud Firestore. The client library reads FIRESTORE_EMULATOR_HOST
+itself, so there is no emulator branch here; the same code runs against the emulator and
+production."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from shared.store.ports import DELETE_FIELD, Data, Doc, FieldName, Filter, Write
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Client, Query
+
+BATCH = 400  # writes per commit (production's request limit is 10 MiB and 500 writes)
+GET_MANY = 300  # documents per batched read
+
+
+def make_firestore_client(project_id: str) -> Client:
+    from google.cloud import firestore
+
+    return firestore.Client(project=project_id or None)
+
+
+def _field(name: FieldName) -> str:
+    from google.cloud.firestore_v1.field_path import FieldPath
+
+    parts = (name,) if isinstance(name, str) else name
+    return str(FieldPath(*parts).to_api_repr())
+
+
+def _value(value: Any) -> Any:
+    if value is DELETE_FIELD:
+        from google.cloud.firestore import DELETE_FIELD as FIRESTORE_DELETE
+
+        return FIRESTORE_DELETE
+    if isinstance(value, Mapping):
+        return {k: _value(v) for k, v in value.items()}
+    return value
+
+
+def _update_data(data: Mapping[FieldName, Any]) -> dict[str, Any]:
+    return {_field(name): _value(value) for name, value in data.items()}
+
+
+class FirestoreStore:
+    def __init__(self, client: Client) -> None:
+        self._db = client
+
+    def __repr__(self) -> str:
+        return f"FirestoreStore(project={self._db.project!r})"
+
+    def get(self, path: str) -> Data | None:
+        snapshot = self._db.document(path).get()
+        return (snapshot.to_dict() or {}) if snapshot.exists else None
+
+    def get_many(
+        self, paths: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Data]:
+        found: dict[str, Data] = {}
+        for start in range(0, len(paths), GET_MANY):
+            refs = [self._db.document(p) for p in paths[start : start + GET_MANY]]
+            for snapshot in self._db.get_all(refs, field_paths=list(fields) if fields else None):
+                if snapshot.exists:
+                    found[snapshot.reference.path] = snapshot.to_dict() or {}
+        return found
+
+    def create(self, path: str, data: Mapping[str, Any]) -> bool:
+        from google.api_core.exceptions import AlreadyExists
+
+        try:
+            self._db.document(path).create(_value(data))
+        except AlreadyExists:
+            return False
+        return True
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        self._db.document(path).set(_value(data), merge=merge)
+
+    def update(self, path: str, data: Mapping[FieldName, Any]) -> None:
+        self._db.document(path).update(_update_data(data))
+
+    def commit(self, writes: Iterable[Write]) -> int:
+        count = pending = 0
+        batch = self._db.batch()
+        for write in writes:
+            ref = self._db.document(write.path)
+            if write.op == "update":
+                batch.update(ref, _update_data(write.data))
+            else:
+                batch.set(ref, _value(write.data), merge=write.op == "merge")
+            count, pending = count + 1, pending + 1
+            if pending >= BATCH:
+                batch.commit()
+                batch, pending = self._db.batch(), 0
+        if pending:
+            batch.commit()
+        return count
+
+    def _query(self, collection: str, filters: Sequence[Filter]) -> Query:
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        query: Any = self._db.collection(collection)
+        for spec in filters:
+            query = query.where(filter=FieldFilter(spec.field, spec.op, spec.value))
+        result: Query = query
+        return result
+
+    def query(self, collection: str, *filters: Filter, limit: int | None = None) -> Iterator[Doc]:
+        query = self._query(collection, filters)
+        if limit is not None:
+            query = query.limit(limit)
+        for snapshot in query.stream():
+            yield Doc(snapshot.id, snapshot.reference.path, snapshot.to_dict() or {})
+
+    def count(self, collection: str, *filters: Filter) -> int:
+        aggregation: Any = self._query(collection, filters).count()
+        return int(aggregation.get()[0][0].value)
+
+    def update_if(
+        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[FieldName, Any]
+    ) -> bool:
+        from google.cloud import firestore
+
+        ref = self._db.document(path)
+
+        @firestore.transactional
+        def change(transaction: Any) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            if not condition((snapshot.to_dict() or {}) if snapshot.exists else None):
+                return False
+            transaction.update(ref, _update_data(data))
+            return True
+
+        return bool(change(self._db.transaction()))

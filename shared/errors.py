@@ -1,0 +1,39 @@
+"""Typed domain errors. Services raise them with a message that names the cause and the fix;
+the HTTP edge (shared/web/edge.py) maps each type to a status in one table. No error here knows
+about HTTP."""
+
+from __future__ import annotations
+
+
+class RostersyncError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(RostersyncError):
+    """The request or task is malformed; the message names the field and the fix."""
+
+
+class Unauthenticated(RostersyncError):
+    """No valid sign-in."""
+
+
+class Forbidden(RostersyncError):
+    """Signed in, but not allowed to do this."""
+
+
+class NotFound(RostersyncError):
+    """What was asked for does not exist."""
+
+
+class Conflict(RostersyncError):
+    """It exists, but its state does not allow this now."""
+
+
+class RunFailure(RostersyncError):
+    """Ends a sync run (or one school of it); recorded on the run with where it happened."""
+
+    def __init__(self, message: str, where: str) -> None:
+        super().__init__(message)
+        self.where = where

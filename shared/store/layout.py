@@ -1,0 +1,109 @@
+"""The Firestore document layout in one place: every collection and document path the services
+use, and every query that filters on more than one field (each needs a composite index, declared
+in infra/firestore.tf; tests/infra checks the two agree). docs/firestore.md describes the fields.
+
+Paths are plain strings, ``collection/doc/collection/doc``; ids inside them are already
+Firestore-safe (``shared.ids.safe_id``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.ids import safe_id
+
+
+@dataclass(frozen=True)
+class CompositeQuery:
+    """A query with filters on several fields: its collection group and the fields in order."""
+
+    collection_group: str
+    fields: tuple[str, ...]
+    purpose: str
+
+
+COMPOSITE_QUERIES = (
+    CompositeQuery(
+        "classes",
+        ("origin", "sis.school_id"),
+        "the synced classes of one school, read by the school step",
+    ),
+)
+
+
+def districts() -> str:
+    return "districts"
+
+
+def district(district_id: str) -> str:
+    return f"districts/{district_id}"
+
+
+def staff(district_id: str, email: str) -> str:
+    return f"{district(district_id)}/staff/{safe_id(email)}"
+
+
+def runs(district_id: str) -> str:
+    return f"{district(district_id)}/runs"
+
+
+def run(district_id: str, run_id: str) -> str:
+    return f"{runs(district_id)}/{run_id}"
+
+
+def run_part(district_id: str, run_id: str, part: str) -> str:
+    """One of a run's sub-collections: schools, fetches, pages, warnings, holds."""
+    return f"{run(district_id, run_id)}/{part}"
+
+
+def sis_schools(district_id: str) -> str:
+    return f"{district(district_id)}/sis_schools"
+
+
+def sis_terms(district_id: str) -> str:
+    return f"{district(district_id)}/sis_terms"
+
+
+def mirror(district_id: str, school_id: str, resource: str) -> str:
+    return f"{district(district_id)}/schools/{safe_id(school_id)}/sis_{resource}"
+
+
+def classes(district_id: str) -> str:
+    return f"{district(district_id)}/classes"
+
+
+def class_doc(district_id: str, class_id: str) -> str:
+    return f"{classes(district_id)}/{class_id}"
+
+
+def coursework(district_id: str, class_id: str) -> str:
+    return f"{class_doc(district_id, class_id)}/coursework"
+
+
+def marks(district_id: str, class_id: str, assignment_id: str) -> str:
+    return f"{coursework(district_id, class_id)}/{assignment_id}/marks"
+
+
+def watermarks(district_id: str) -> str:
+    return f"{district(district_id)}/watermarks"
+
+
+def account_links(district_id: str) -> str:
+    return f"{district(district_id)}/account_links"
+
+
+def accounts(district_id: str) -> str:
+    return f"{district(district_id)}/accounts"
+
+
+def usernames(district_id: str) -> str:
+    return f"{district(district_id)}/usernames"
+
+
+def class_id_for(section_id: str) -> str:
+    return f"sis-{safe_id(section_id)}"
+
+
+def item_key(school_id: str, resource: str) -> str:
+    """A run's unit of fetching: one resource of one school."""
+    return f"{safe_id(school_id)}~~{resource}"

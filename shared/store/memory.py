@@ -1,0 +1,151 @@
+"""An in-memory DocumentStore with Firestore's semantics where the services rely on them: map
+merges, nested field updates, ``DELETE_FIELD``, equality and ``in`` filters on nested fields, and
+copies in and out (a caller never holds a stored dict). For step and unit tests."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from shared.store.ports import DELETE_FIELD, Data, Doc, FieldName, Filter, Write
+
+
+def _merge(target: Data, data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        if value is DELETE_FIELD:
+            target.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _set_path(target: Data, name: FieldName, value: Any) -> None:
+    parts = (name,) if isinstance(name, str) else name
+    for part in parts[:-1]:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = target[part] = {}
+        target = child
+    if value is DELETE_FIELD:
+        target.pop(parts[-1], None)
+    else:
+        target[parts[-1]] = copy.deepcopy(value)
+
+
+def _lookup(data: Data, dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+_MISSING = object()
+
+
+def _matches(data: Data, filters: Sequence[Filter]) -> bool:
+    for spec in filters:
+        value = _lookup(data, spec.field)
+        if value is _MISSING:
+            return False
+        if spec.op == "==" and value != spec.value:
+            return False
+        if spec.op == "in" and value not in spec.value:
+            return False
+    return True
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._docs: dict[str, Data] = {}
+        self._lock = threading.RLock()
+
+    def get(self, path: str) -> Data | None:
+        with self._lock:
+            doc = self._docs.get(path)
+            return copy.deepcopy(doc) if doc is not None else None
+
+    def get_many(
+        self, paths: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Data]:
+        found = {}
+        for path in paths:
+            doc = self.get(path)
+            if doc is not None:
+                found[path] = {k: v for k, v in doc.items() if fields is None or k in fields}
+        return found
+
+    def create(self, path: str, data: Mapping[str, Any]) -> bool:
+        with self._lock:
+            if path in self._docs:
+                return False
+            self._docs[path] = copy.deepcopy(dict(data))
+            return True
+
+    def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
+        with self._lock:
+            if merge and path in self._docs:
+                _merge(self._docs[path], data)
+            else:
+                self._docs[path] = {}
+                _merge(self._docs[path], data)
+
+    def update(self, path: str, data: Mapping[FieldName, Any]) -> None:
+        with self._lock:
+            if path not in self._docs:
+                raise KeyError(f"no document to update at {path}")
+            for name, value in data.items():
+                _set_path(self._docs[path], name, value)
+
+    def commit(self, writes: Iterable[Write]) -> int:
+        count = 0
+        with self._lock:
+            for write in writes:
+                if write.op == "update":
+                    self.update(write.path, write.data)
+                else:
+                    self.set(write.path, _plain(write.data), merge=write.op == "merge")
+                count += 1
+        return count
+
+    def query(self, collection: str, *filters: Filter, limit: int | None = None) -> Iterator[Doc]:
+        prefix = collection + "/"
+        with self._lock:
+            hits = [
+                Doc(path[len(prefix) :], path, copy.deepcopy(data))
+                for path, data in sorted(self._docs.items())
+                if path.startswith(prefix)
+                and "/" not in path[len(prefix) :]
+                and _matches(data, filters)
+            ]
+        return iter(hits[:limit] if limit is not None else hits)
+
+    def count(self, collection: str, *filters: Filter) -> int:
+        return sum(1 for _ in self.query(collection, *filters))
+
+    def update_if(
+        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[FieldName, Any]
+    ) -> bool:
+        with self._lock:
+            if not condition(self.get(path)):
+                return False
+            self.update(path, data)
+            return True
+
+    def paths(self, prefix: str = "") -> list[str]:
+        """Every stored path under ``prefix`` (for tests)."""
+        with self._lock:
+            return sorted(p for p in self._docs if p.startswith(prefix))
+
+
+def _plain(data: Mapping[FieldName, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if not isinstance(name, str):
+            raise TypeError("set and merge take plain field names; use update for field paths")
+        out[name] = value
+    return out

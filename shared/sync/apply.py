@@ -1,0 +1,128 @@
+"""Applying a school's changes to the classroom collections. Only SIS-owned fields and the
+members the sync manages are written, by field path, so the teacher's own fields (name, offer
+state, manual members) survive. The class documents are built by pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from shared.ids import safe_id
+from shared.store import layout
+from shared.store.ports import DELETE_FIELD, DocumentStore, FieldName, Write
+from shared.sync.model import ClassChange
+
+SIS_OWNED_CLASS_FIELDS = ("sis", "origin", "archived", "archived_reason", "owner")
+
+
+def member_entry(user_id: str, links: Mapping[str, str], source: str = "sis") -> dict[str, Any]:
+    return {
+        "sis_user_id": user_id,
+        "account_id": links.get(user_id),
+        "status": "active",
+        "source": source,
+        "removed_by": None,
+    }
+
+
+def new_class_document(
+    change: ClassChange, links: Mapping[str, str], now: dt.datetime, run_id: str
+) -> dict[str, Any]:
+    """A class the SIS offers for the first time: pending until a teacher accepts it."""
+    return {
+        "origin": "sis",
+        "sis": {
+            "section_id": change.section_id,
+            "school_id": change.school_id,
+            "title": change.sis_title,
+            "term_ids": list(change.term_ids or ()),
+        },
+        "sis_owned_fields": list(SIS_OWNED_CLASS_FIELDS),
+        "name": change.sis_title,
+        "name_source": "sis",
+        "offer_state": "pending",
+        "archived": False,
+        "archived_reason": None,
+        "owner": {"sis_user_id": change.owner_id, "account_id": links.get(change.owner_id or "")},
+        "co_teachers": {safe_id(t): member_entry(t, links) for t in change.add_co_teachers},
+        "students": {safe_id(s): member_entry(s, links) for s in change.add_students},
+        "created_at": now,
+        "updated_at": now,
+        "updated_by_run": run_id,
+    }
+
+
+def _member_updates(
+    change: ClassChange, links: Mapping[str, str], now: dt.datetime
+) -> dict[FieldName, Any]:
+    update: dict[FieldName, Any] = {}
+    groups = (
+        ("students", change.add_students, change.restore_students, change.remove_students),
+        (
+            "co_teachers",
+            change.add_co_teachers,
+            change.restore_co_teachers,
+            change.remove_co_teachers,
+        ),
+    )
+    for group, added, restored, removed in groups:
+        for user_id in (*added, *restored):
+            update[(group, safe_id(user_id))] = member_entry(user_id, links)
+        for user_id in removed:
+            update[(group, safe_id(user_id), "status")] = "removed"
+            update[(group, safe_id(user_id), "removed_by")] = "sis"
+            update[(group, safe_id(user_id), "removed_at")] = now
+    return update
+
+
+def class_update(
+    change: ClassChange, links: Mapping[str, str], now: dt.datetime, run_id: str
+) -> dict[FieldName, Any]:
+    """The field-path update of an existing synced class. Pure."""
+    update: dict[FieldName, Any] = {"updated_at": now, "updated_by_run": run_id}
+    if change.sis_title is not None:
+        update[("sis", "title")] = change.sis_title
+    if change.term_ids is not None:
+        update[("sis", "term_ids")] = list(change.term_ids)
+    if change.owner_id:
+        update["owner"] = {"sis_user_id": change.owner_id, "account_id": links.get(change.owner_id)}
+        update[("co_teachers", safe_id(change.owner_id))] = DELETE_FIELD
+    if change.archive_reason:
+        update.update(
+            {"archived": True, "archived_reason": change.archive_reason, "archived_at": now}
+        )
+    if change.unarchive:
+        update.update({"archived": False, "archived_reason": None})
+    update.update(_member_updates(change, links, now))
+    return update
+
+
+def _follows_sis(doc: Mapping[str, Any] | None) -> bool:
+    return doc is not None and doc.get("name_source", "sis") == "sis"
+
+
+def apply_changes(
+    store: DocumentStore,
+    district_id: str,
+    run_id: str,
+    changes: Iterable[ClassChange],
+    links: Mapping[str, str],
+    now: dt.datetime,
+) -> int:
+    changes = list(changes)
+    writes = []
+    for change in changes:
+        path = layout.class_doc(district_id, change.class_id)
+        if change.create:
+            writes.append(Write("set", path, new_class_document(change, links, now, run_id)))
+        else:
+            writes.append(Write("update", path, class_update(change, links, now, run_id)))
+    written = store.commit(writes)
+    # The class name follows the SIS title only while the teacher has not renamed it: a
+    # conditional write per renamed class, so a rename racing with the sync is never lost.
+    for change in changes:
+        if change.sis_title is not None and not change.create:
+            path = layout.class_doc(district_id, change.class_id)
+            store.update_if(path, _follows_sis, {"name": change.sis_title})
+    return written

@@ -1,0 +1,70 @@
+"""The mirror: a copy of what the SIS sent, per school and resource, written only where a record's
+content changed (content hash), and read back whole by the school step."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from shared.ids import safe_id
+from shared.store import layout
+from shared.store.ports import DocumentStore, Write
+from shared.sync import mirror
+
+MirrorDocs = dict[str, list[dict[str, Any]]]
+
+
+def changed_writes(
+    folder: str, records: Sequence[Any], known: Mapping[str, Any], run_id: str, now: dt.datetime
+) -> list[Write]:
+    """Writes for the records whose content differs from the stored hash. Pure."""
+    writes = []
+    for record in records:
+        path = f"{folder}/{safe_id(record.sourced_id)}"
+        data = mirror.mirror_data(record)
+        content = mirror.content_hash(record.status, data)
+        if known.get(path) == content:
+            continue
+        doc = {
+            "sourcedId": record.sourced_id,
+            "status": record.status,
+            "dateLastModified": record.date_last_modified,
+            "hash": content,
+            "data": data,
+            "changed_run": run_id,
+            "changed_at": now,
+        }
+        writes.append(Write("set", path, doc))
+    return writes
+
+
+def write_mirror(
+    store: DocumentStore,
+    district_id: str,
+    school_id: str,
+    resource: str,
+    run_id: str,
+    records: Sequence[Any],
+    now: dt.datetime,
+) -> int:
+    if not records:
+        return 0
+    folder = layout.mirror(district_id, school_id, resource)
+    paths = [f"{folder}/{safe_id(r.sourced_id)}" for r in records]
+    known = {path: doc.get("hash") for path, doc in store.get_many(paths, ["hash"]).items()}
+    return store.commit(changed_writes(folder, records, known, run_id, now))
+
+
+def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> MirrorDocs:
+    """The school's mirror collections, read concurrently (reads dominate a school step). Each
+    document carries its id as ``_id``."""
+
+    def read(resource: str) -> list[dict[str, Any]]:
+        folder = layout.mirror(district_id, school_id, resource)
+        return [{**doc.data, "_id": doc.id} for doc in store.query(folder)]
+
+    with ThreadPoolExecutor(max_workers=len(mirror.SCHOOL_RESOURCES)) as pool:
+        results = pool.map(read, mirror.SCHOOL_RESOURCES)
+        return dict(zip(mirror.SCHOOL_RESOURCES, results, strict=True))

@@ -1,0 +1,184 @@
+"""The page step: fetch one OneRoster page into the mirror, record it, and chain the next page,
+or, at an item's end, the lane's next item and (when the school's fetches all ended) its school
+step. A repeated delivery finds the page recorded and only chains again."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from shared.districts import load_district
+from shared.ids import safe_id
+from shared.oneroster.errors import OneRosterError
+from shared.oneroster.paging import Page, PageRequest
+from shared.oneroster.records import Parsed
+from shared.store import layout
+from shared.sync import mirror
+from shared.sync.district import DistrictConfig
+from shared.sync.lanes import enqueue_item, enqueue_page, split_item
+from shared.sync.mirror_store import write_mirror
+from shared.sync.model import DataWarning
+from shared.sync.ports import SyncPorts
+from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
+from shared.sync.watermarks import newest
+from shared.tasks import PageTask, SchoolTask, final_on_last_delivery, payload
+
+log = logging.getLogger(__name__)
+
+
+def rejection_warnings(
+    parsed: Parsed[Any], request: PageRequest, resource: str, school_id: str
+) -> list[DataWarning]:
+    return [
+        DataWarning(
+            "invalid_record",
+            resource,
+            rejection.sourced_id or f"(row {request.offset + rejection.index + 1})",
+            rejection.reason,
+            "correct the record in the SIS",
+            school_id,
+        )
+        for rejection in parsed.rejections
+    ]
+
+
+def page_document(
+    item: str, index: int, page: Page, parsed: Parsed[Any], written: int
+) -> dict[str, Any]:
+    school_id, resource = split_item(item)
+    return {
+        "item": item,
+        "school_id": school_id,
+        "resource": resource,
+        "index": index,
+        "ids": [safe_id(r.sourced_id) for r in parsed.records],
+        "records": len(parsed.records),
+        "written": written,
+        "rejected": len(parsed.rejections),
+        "total": page.total,
+        "max_modified": newest(r.date_last_modified for r in parsed.records),
+        # JSON text: Firestore cannot hold the nested arrays of the query parameters
+        "next": json.dumps(page.next.to_dict()) if page.next else None,
+    }
+
+
+def _fetch(
+    ports: SyncPorts, district: DistrictConfig, task: PageTask, item: str, retry_count: int
+) -> PageRequest | None:
+    """Fetches and records the page; returns the next page's request."""
+    school_id, resource = split_item(item)
+    reader = ports.reader(district)
+    request = PageRequest.from_dict(task.request)
+    with final_on_last_delivery(retry_count):
+        page = reader.fetch_page(request)
+    parsed = reader.parse_page(page)
+    store, run_id, district_id = ports.store, task.run_id, task.district_id
+    written = write_mirror(
+        store, district_id, school_id, resource, run_id, parsed.records, ports.clock()
+    )
+    record_warnings(
+        ports, district_id, run_id, rejection_warnings(parsed, request, resource, school_id)
+    )
+    doc = page_document(item, task.page_index, page, parsed, written)
+    store.set(page_path(task, item), {**doc, "done_at": ports.clock()})
+    if task.page_index == 0 and page.total is not None:
+        per_page = max(page.received, 1)
+        fetch = f"{layout.run_part(district_id, run_id, 'fetches')}/{item}"
+        store.set(fetch, {"pages_known": -(-page.total // per_page) or 1}, merge=True)
+    log.info(
+        "sync.page",
+        extra={
+            "labels": {
+                "district": district_id,
+                "run": run_id,
+                "school": school_id,
+                "task": f"{item}~~{task.page_index:05d}",
+            },
+            "fields": {"records": len(parsed.records), "written": written},
+        },
+    )
+    return page.next
+
+
+def page_path(task: PageTask, item: str) -> str:
+    return (
+        f"{layout.run_part(task.district_id, task.run_id, 'pages')}/{item}~~{task.page_index:05d}"
+    )
+
+
+def _recorded_next(doc: dict[str, Any]) -> PageRequest | None:
+    return PageRequest.from_dict(json.loads(doc["next"])) if doc.get("next") else None
+
+
+def end_fetch(ports: SyncPorts, task: PageTask, item: str, fields: dict[str, Any]) -> None:
+    """Records the item's fetch as ended (complete or failed); chains the lane's next item and,
+    when this was the school's last fetch, its school step."""
+    school_id, resource = split_item(item)
+    fetch = f"{layout.run_part(task.district_id, task.run_id, 'fetches')}/{item}"
+    ports.store.set(
+        fetch, {"item": item, "school_id": school_id, "resource": resource, **fields}, merge=True
+    )
+    district = load_district(ports.store, task.district_id)
+    run = load_run(ports.store, task.district_id, task.run_id)
+    enqueue_item(ports, district, task.run_id, run, task.lane, task.item_index + 1)
+    maybe_school_done(ports, task.district_id, task.run_id, school_id)
+
+
+def maybe_school_done(ports: SyncPorts, district_id: str, run_id: str, school_id: str) -> None:
+    """Enqueues the school's step once every resource fetch ended. Reads only this school's
+    fetch documents (no shared counter, so no contended document)."""
+    folder = layout.run_part(district_id, run_id, "fetches")
+    paths = [f"{folder}/{layout.item_key(school_id, r)}" for r in mirror.SCHOOL_RESOURCES]
+    fetches = ports.store.get_many(paths, ["state"])
+    if all((fetches.get(p) or {}).get("state") in ("complete", "failed") for p in paths):
+        task = SchoolTask(district_id, run_id, school_id)
+        ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
+
+
+def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[str, Any]:
+    run = load_run(ports.store, task.district_id, task.run_id)
+    if run.get("state") in TERMINAL_RUN_STATES:
+        return {"state": run["state"], "skipped": True}
+    item = run["lanes"][task.lane][task.item_index]
+    recorded = ports.store.get(page_path(task, item))
+    if recorded is not None:
+        next_request = _recorded_next(recorded)
+    else:
+        district = load_district(ports.store, task.district_id)
+        try:
+            next_request = _fetch(ports, district, task, item, retry_count)
+        except OneRosterError as exc:
+            if exc.transient:
+                log.warning(
+                    "sync.page_retry",
+                    extra={"labels": {"district": task.district_id, "run": task.run_id}},
+                )
+                raise
+            log.error(
+                "sync.fetch_failed",
+                extra={
+                    "labels": {"district": task.district_id, "run": task.run_id},
+                    "fields": {"item": item},
+                },
+            )
+            end_fetch(ports, task, item, {"state": "failed", "reason": exc.message})
+            return {"state": "failed", "reason": exc.message}
+    if next_request is not None:
+        following = PageTask(
+            task.district_id,
+            task.run_id,
+            task.lane,
+            task.item_index,
+            task.page_index + 1,
+            next_request.to_dict(),
+        )
+        enqueue_page(ports, following)
+        return {"state": "page_done", "next": True}
+    end_fetch(
+        ports,
+        task,
+        item,
+        {"state": "complete", "pages": task.page_index + 1, "pages_known": task.page_index + 1},
+    )
+    return {"state": "item_done"}

@@ -1,0 +1,161 @@
+"""A run's life: created (queued), failed with a reason and where, finished once every school
+ended. The outcome is a pure function of the per-school documents, each written by its own task,
+so no task updates a shared counter."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any, Literal
+
+from shared.districts import load_district
+from shared.errors import NotFound
+from shared.ids import digest
+from shared.store import layout
+from shared.store.ports import DocumentStore, Filter, Write
+from shared.sync.model import DataWarning
+from shared.sync.ports import SyncPorts
+from shared.tasks import StartTask, payload
+
+log = logging.getLogger(__name__)
+
+RunKind = Literal["full", "delta"]
+TERMINAL_RUN_STATES = frozenset({"succeeded", "succeeded_with_warnings", "held", "failed"})
+TERMINAL_SCHOOL_STATES = frozenset({"applied", "planned", "held", "failed"})
+
+
+def new_run_id(now_text: str, kind: str) -> str:
+    return f"{now_text}-{kind}-{uuid.uuid4().hex[:8]}"
+
+
+def create_run(
+    ports: SyncPorts,
+    district_id: str,
+    *,
+    kind: RunKind,
+    dry_run: bool,
+    requested_by: str,
+    run_id: str | None = None,
+) -> str:
+    """Records a run and enqueues its start task. Returns quickly; the work happens in tasks.
+    Asking twice for the same run id (a scheduler tick delivered twice) starts it once."""
+    load_district(ports.store, district_id)  # refuse early when the district cannot sync
+    now = ports.clock()
+    run_id = run_id or new_run_id(f"{now:%Y%m%dT%H%M%S}", kind)
+    ports.store.create(
+        layout.run(district_id, run_id),
+        {
+            "district_id": district_id,
+            "kind": kind,
+            "dry_run": dry_run,
+            "requested_by": requested_by,
+            "state": "queued",
+            "created_at": now,
+        },
+    )
+    if not dry_run:
+        state: dict[str, Any] = {"last_at": now, "last_run": run_id}
+        if kind == "full":
+            state["last_full_at"] = now
+        ports.store.set(layout.district(district_id), {"sync_state": state}, merge=True)
+    task = StartTask(district_id, run_id)
+    ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
+    log.info("sync.run_created", extra={"labels": {"district": district_id, "run": run_id}})
+    return run_id
+
+
+def load_run(store: DocumentStore, district_id: str, run_id: str) -> dict[str, Any]:
+    run = store.get(layout.run(district_id, run_id))
+    if run is None:
+        raise NotFound(f"run {run_id!r} does not exist")
+    return run
+
+
+def fail_run(ports: SyncPorts, district_id: str, run_id: str, reason: str, where: str) -> None:
+    ports.store.set(
+        layout.run(district_id, run_id),
+        {
+            "state": "failed",
+            "failure": {"reason": reason, "where": where},
+            "finished_at": ports.clock(),
+        },
+        merge=True,
+    )
+
+
+def record_warnings(
+    ports: SyncPorts, district_id: str, run_id: str, warnings: Iterable[DataWarning]
+) -> None:
+    """One document per (school, kind, record): a warning seen again by a retried task is the
+    same document."""
+    folder = layout.run_part(district_id, run_id, "warnings")
+    now = ports.clock()
+    ports.store.commit(
+        Write(
+            "set",
+            f"{folder}/{digest(w.school_id or '', w.code, w.sourced_id)}",
+            {**asdict(w), "at": now},
+        )
+        for w in warnings
+    )
+
+
+def _sum(schools: Sequence[Mapping[str, Any]], key: str) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for school in schools:
+        for name, value in (school.get(key) or {}).items():
+            totals[name] = totals.get(name, 0) + int(value)
+    return totals
+
+
+def run_outcome(schools: Sequence[Mapping[str, Any]], warnings: int) -> dict[str, Any]:
+    """The run's final state and counts from its ended schools. Pure."""
+    failed = [s for s in schools if s.get("state") == "failed"]
+    if failed:
+        state = "failed"
+    elif any(s.get("state") == "held" for s in schools):
+        state = "held"
+    else:
+        state = "succeeded_with_warnings" if warnings else "succeeded"
+    outcome: dict[str, Any] = {
+        "state": state,
+        "counts": _sum(schools, "counts"),
+        "held_counts": _sum(schools, "held_counts"),
+        "warnings": warnings,
+    }
+    if failed:
+        outcome["failure"] = {
+            "reason": failed[0].get("reason", "a school failed"),
+            "where": ", ".join(str(s.get("where", s.get("school_id"))) for s in failed),
+        }
+    return outcome
+
+
+def maybe_finish_run(ports: SyncPorts, district_id: str, run_id: str) -> None:
+    """Ends the run once every school ended. A count first, so each school's completion costs
+    one aggregation; the school documents are read once, by the task that ends the run."""
+    store = ports.store
+    run = load_run(store, district_id, run_id)
+    if run.get("state") in TERMINAL_RUN_STATES:
+        return
+    schools_path = layout.run_part(district_id, run_id, "schools")
+    ended = Filter("state", "in", sorted(TERMINAL_SCHOOL_STATES))
+    if store.count(schools_path, ended) < int(run.get("school_count", 0)):
+        return
+    schools = [doc.data for doc in store.query(schools_path)]
+    if any(s.get("state") not in TERMINAL_SCHOOL_STATES for s in schools):
+        return
+    warnings = store.count(layout.run_part(district_id, run_id, "warnings"))
+    outcome = run_outcome(schools, warnings)
+    store.set(
+        layout.run(district_id, run_id), {**outcome, "finished_at": ports.clock()}, merge=True
+    )
+    log.info(
+        "sync.run_done",
+        extra={
+            "labels": {"district": district_id, "run": run_id},
+            "fields": {"state": outcome["state"]},
+        },
+    )

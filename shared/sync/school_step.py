@@ -1,0 +1,284 @@
+"""The school step, once every fetch of a school ended: infer removals (full sync), plan from the
+mirror, link accounts, guard, then apply what may proceed, hold the rest, and commit the
+watermarks. Each stage is a function of its own; this module tells the order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shared.districts import load_district
+from shared.ids import safe_id
+from shared.store import layout
+from shared.store.ports import DocumentStore, Filter, Write
+from shared.sync import mirror
+from shared.sync.accounts import SisPerson
+from shared.sync.apply import apply_changes
+from shared.sync.district import DistrictConfig
+from shared.sync.guards import GuardedPlan, guard_plan
+from shared.sync.holds import hold_writes
+from shared.sync.linking import link_accounts
+from shared.sync.mirror_store import MirrorDocs, read_school_mirror
+from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
+from shared.sync.planner import plan_school_sync
+from shared.sync.ports import SyncPorts
+from shared.sync.removals import infer_removals, removal_fields
+from shared.sync.roster_docs import classroom_class_from
+from shared.sync.runs import TERMINAL_SCHOOL_STATES, load_run, maybe_finish_run, record_warnings
+from shared.sync.watermarks import commit_watermark
+from shared.tasks import SchoolTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchedPages:
+    """What the run's pages of one school recorded, per resource."""
+
+    ids: dict[str, set[str]]
+    stamps: dict[str, list[str | None]]
+
+
+def read_pages(store: DocumentStore, district_id: str, run_id: str, school_id: str) -> FetchedPages:
+    folder = layout.run_part(district_id, run_id, "pages")
+    ids: dict[str, set[str]] = {}
+    stamps: dict[str, list[str | None]] = {}
+    for resource in mirror.SCHOOL_RESOURCES:
+        item = layout.item_key(school_id, resource)
+        pages = [p.data for p in store.query(folder, Filter("item", "==", item))]
+        ids[resource] = {i for p in pages for i in p.get("ids") or ()}
+        stamps[resource] = [p.get("max_modified") for p in pages]
+    return FetchedPages(ids, stamps)
+
+
+def fetch_failures(
+    store: DocumentStore, district_id: str, run_id: str, school_id: str
+) -> list[str]:
+    folder = layout.run_part(district_id, run_id, "fetches")
+    failures = []
+    for resource in mirror.SCHOOL_RESOURCES:
+        fetch = store.get(f"{folder}/{layout.item_key(school_id, resource)}") or {}
+        if fetch.get("state") != "complete":
+            failures.append(f"{resource}: {fetch.get('reason', 'fetch did not complete')}")
+    return failures
+
+
+def mark_removed(
+    ports: SyncPorts,
+    district_id: str,
+    run_id: str,
+    school_id: str,
+    docs: MirrorDocs,
+    pages: FetchedPages,
+) -> list[str]:
+    """Full sync: records missing from a complete fetch become tobedeleted, in the store and in
+    ``docs``. Returns the suspect resources; nothing is removed when there is one."""
+    removals = infer_removals(pages.ids, docs)
+    if removals.suspect:
+        return removals.suspect
+    fields = removal_fields(run_id, ports.clock())
+    writes = []
+    for resource, gone in removals.removed.items():
+        folder = layout.mirror(district_id, school_id, resource)
+        gone_ids = set(gone)
+        for doc in docs[resource]:
+            if doc["_id"] in gone_ids:
+                doc.update(fields)
+                writes.append(Write("update", f"{folder}/{doc['_id']}", dict(fields)))
+    ports.store.commit(writes)
+    return []
+
+
+def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:
+
+    def day(value: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return {
+        doc.data["sourcedId"]: Term(
+            doc.data["sourcedId"], day(doc.data.get("start_date")), day(doc.data.get("end_date"))
+        )
+        for doc in store.query(layout.sis_terms(district_id))
+    }
+
+
+def read_school_classes(
+    store: DocumentStore, district_id: str, school_id: str
+) -> list[ClassroomClass]:
+    query = store.query(
+        layout.classes(district_id),
+        Filter("origin", "==", "sis"),
+        Filter("sis.school_id", "==", school_id),
+    )
+    return [classroom_class_from({**doc.data, "_id": doc.id}) for doc in query]
+
+
+def active_people(docs: MirrorDocs) -> dict[str, SisPerson]:
+    people: dict[str, SisPerson] = {}
+    for resource, role in (("teachers", "teacher"), ("students", "student")):
+        for doc in docs[resource]:
+            if doc.get("status") == "active":
+                people.setdefault(doc["sourcedId"], mirror.person_from(doc, role))
+    return people
+
+
+def guard(
+    plan: SchoolPlan, current: Sequence[ClassroomClass], district: DistrictConfig
+) -> GuardedPlan:
+    live = [c for c in current if not c.archived]
+    return guard_plan(
+        plan,
+        existing_classes=len(live),
+        existing_students=sum(
+            1 for c in current for m in c.students.values() if m.status == "active"
+        ),
+        existing_co_teachers=sum(
+            1 for c in current for m in c.co_teachers.values() if m.status == "active"
+        ),
+        thresholds=district.thresholds,
+    )
+
+
+def describe(change: ClassChange) -> dict[str, Any]:
+    out: dict[str, Any] = {"class_id": change.class_id, "section_id": change.section_id}
+    for key, value in asdict(change).items():
+        if key not in ("class_id", "section_id", "school_id") and value not in (None, False, ()):
+            out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def school_summary(plan: SchoolPlan, guarded: GuardedPlan) -> dict[str, Any]:
+    return {
+        "counts": plan.counts(),
+        "held_counts": SchoolPlan(plan.school_id, guarded.held, ()).counts()
+        if guarded.held
+        else {},
+        "hold_reasons": list(guarded.reasons),
+        "sample": [describe(c) for c in plan.changes[:50]],
+    }
+
+
+def _end_school(ports: SyncPorts, task: SchoolTask, fields: Mapping[str, Any]) -> None:
+    path = f"{layout.run_part(task.district_id, task.run_id, 'schools')}/{safe_id(task.school_id)}"
+    ports.store.set(path, {**fields, "finished_at": ports.clock()}, merge=True)
+    maybe_finish_run(ports, task.district_id, task.run_id)
+
+
+def _fail_school(ports: SyncPorts, task: SchoolTask, reason: str) -> dict[str, Any]:
+    _end_school(
+        ports,
+        task,
+        {"state": "failed", "reason": reason, "where": f"fetching school {task.school_id}"},
+    )
+    return {"state": "failed"}
+
+
+def _plan(
+    ports: SyncPorts,
+    district: DistrictConfig,
+    run: Mapping[str, Any],
+    task: SchoolTask,
+    docs: MirrorDocs,
+) -> tuple[SchoolPlan, list[ClassroomClass], dict[str, str], dict[str, SisPerson]]:
+    store, district_id, school_id = ports.store, task.district_id, task.school_id
+    people = active_people(docs)
+    current = read_school_classes(store, district_id, school_id)
+    plan = plan_school_sync(
+        school_id=school_id,
+        sections=[mirror.section_from(d) for d in docs["classes"]],
+        enrollments=[mirror.enrollment_from(d) for d in docs["enrollments"]],
+        classes=current,
+        terms=read_terms(store, district_id),
+        known_users=people.__contains__,
+        today=ports.clock().date(),
+        class_id_for=layout.class_id_for,
+    )
+    links, account_warnings = link_accounts(
+        store,
+        district,
+        list(people.values()),
+        school_id=school_id,
+        dry_run=bool(run.get("dry_run")),
+        now=ports.clock(),
+    )
+    plan = SchoolPlan(plan.school_id, plan.changes, plan.warnings + tuple(account_warnings))
+    return plan, current, links, people
+
+
+SUSPECT = (
+    "the SIS sent no {} for this school although Rostersync has them; treated as suspect, "
+    "nothing was removed"
+)
+
+
+def _apply(
+    ports: SyncPorts,
+    task: SchoolTask,
+    plan: SchoolPlan,
+    guarded: GuardedPlan,
+    links: dict[str, str],
+    pages: FetchedPages,
+) -> None:
+    store, district_id, run_id = ports.store, task.district_id, task.run_id
+    apply_changes(store, district_id, run_id, guarded.proceed, links, ports.clock())
+    for resource in mirror.SCHOOL_RESOURCES:
+        item = layout.item_key(task.school_id, resource)
+        commit_watermark(store, ports.clock, district_id, run_id, item, pages.stamps[resource])
+
+
+def _plan_and_apply(
+    ports: SyncPorts,
+    task: SchoolTask,
+    run: Mapping[str, Any],
+    docs: MirrorDocs,
+    pages: FetchedPages | None,
+) -> dict[str, Any]:
+    store, district_id, run_id = ports.store, task.district_id, task.run_id
+    district = load_district(store, district_id)
+    dry_run = bool(run.get("dry_run"))
+    plan, current, links, _people = _plan(ports, district, run, task, docs)
+    guarded = guard(plan, current, district)
+    record_warnings(ports, district_id, run_id, plan.warnings)
+    if guarded.held:
+        store.commit(hold_writes(district_id, run_id, task.school_id, guarded))
+    if not dry_run and pages is not None:
+        _apply(ports, task, plan, guarded, links, pages)
+    state = "planned" if dry_run else ("held" if guarded.held else "applied")
+    summary = school_summary(plan, guarded)
+    labels = {"district": district_id, "run": run_id, "school": task.school_id}
+    log.info(
+        "sync.school_done",
+        extra={"labels": labels, "fields": {"state": state, **summary["counts"]}},
+    )
+    _end_school(ports, task, {"state": state, **summary, "dry_run": dry_run})
+    return {"state": state, "counts": summary["counts"]}
+
+
+def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
+    store, district_id, run_id, school_id = (
+        ports.store,
+        task.district_id,
+        task.run_id,
+        task.school_id,
+    )
+    school = (
+        store.get(f"{layout.run_part(district_id, run_id, 'schools')}/{safe_id(school_id)}") or {}
+    )
+    if school.get("state") in TERMINAL_SCHOOL_STATES:
+        maybe_finish_run(ports, district_id, run_id)
+        return {"state": school["state"]}
+    run = load_run(store, district_id, run_id)
+    failures = fetch_failures(store, district_id, run_id, school_id)
+    if failures:
+        return _fail_school(ports, task, "; ".join(failures))
+    docs = read_school_mirror(store, district_id, school_id)
+    full, dry_run = run.get("kind") == "full", bool(run.get("dry_run"))
+    pages = read_pages(store, district_id, run_id, school_id) if full or not dry_run else None
+    if full and pages is not None:
+        suspect = mark_removed(ports, district_id, run_id, school_id, docs, pages)
+        if suspect:
+            return _fail_school(ports, task, SUSPECT.format(", ".join(suspect)))
+    return _plan_and_apply(ports, task, run, docs, pages)

@@ -1,0 +1,63 @@
+"""Delta-sync watermarks: the largest ``dateLastModified`` seen for one school's resource,
+committed only after that resource was fetched completely and applied. The next delta asks for
+records modified after it, less an overlap for clock skew between SIS servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from shared.oneroster.gradebook import timestamp
+from shared.store import layout
+from shared.store.ports import DocumentStore
+from shared.sync.ports import Clock
+
+DELTA_OVERLAP = dt.timedelta(minutes=10)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def stamp_key(value: str) -> dt.datetime:
+    """A sortable instant for a OneRoster timestamp; unreadable ones sort first."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return _EARLIEST
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def newest(stamps: Iterable[str | None]) -> str | None:
+    present = [s for s in stamps if s]
+    return max(present, key=stamp_key) if present else None
+
+
+def advances(candidate: str, current: object) -> bool:
+    """Whether ``candidate`` should replace the stored watermark (never moves it back)."""
+    return not isinstance(current, str) or stamp_key(candidate) > stamp_key(current)
+
+
+def delta_filter(watermark: object) -> str | None:
+    """The OneRoster filter of a delta fetch, or None (fetch everything) without a watermark."""
+    if not isinstance(watermark, str) or not watermark:
+        return None
+    return f"dateLastModified>'{timestamp(stamp_key(watermark) - DELTA_OVERLAP)}'"
+
+
+def read_watermark(store: DocumentStore, district_id: str, item: str) -> object:
+    doc = store.get(f"{layout.watermarks(district_id)}/{item}")
+    return (doc or {}).get("value")
+
+
+def commit_watermark(
+    store: DocumentStore,
+    clock: Clock,
+    district_id: str,
+    run_id: str,
+    item: str,
+    stamps: Iterable[str | None],
+) -> None:
+    candidate = newest(stamps)
+    if candidate is None:
+        return
+    path = f"{layout.watermarks(district_id)}/{item}"
+    if advances(candidate, (store.get(path) or {}).get("value")):
+        store.set(path, {"value": candidate, "run_id": run_id, "at": clock()})
