@@ -3,29 +3,34 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3.11
 VENV := .venv
-VENV_TASKS := .venv-tasks
+VENV_INFRA := .venv-infra
 PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.localstack
 DEMO_STUDENTS ?= 5000
 
-.PHONY: help install up down status lint test demo bench bundle clean
+.PHONY: help preflight install up down status lint test demo bench bundle clean token
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+# What pip cannot install (Python 3.11, Java, the Firestore emulator) is checked up front.
+preflight:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' \
 	  || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@$(PYTHON) -m tools.preflight
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt | preflight
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
 	touch $@
 
-$(VENV_TASKS)/.installed: requirements-tasks-emulator.txt
-	$(PYTHON) -m venv $(VENV_TASKS)
-	$(VENV_TASKS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tasks-emulator.txt
+# checkov pins an older `packaging` than the project, so it has its own environment.
+$(VENV_INFRA)/.installed: requirements-infra.txt | preflight
+	$(PYTHON) -m venv $(VENV_INFRA)
+	$(VENV_INFRA)/bin/pip install --quiet --disable-pip-version-check -r requirements-infra.txt
 	touch $@
 
-install: $(VENV)/.installed $(VENV_TASKS)/.installed ## create the virtual environments (pinned)
+install: preflight $(VENV)/.installed $(VENV_INFRA)/.installed ## create the virtual environments (pinned)
 
 up: install ## start the local stack (Firestore, Cloud Tasks, SIS, functions) on 127.0.0.1
 	$(STACK) up
@@ -36,10 +41,12 @@ down: ## stop everything `make up` started
 status: install ## show which local services run
 	$(STACK) status
 
-lint: install ## ruff (lint and format) and mypy (strict on shared/)
+lint: install ## ruff, mypy (strict on shared/), offline infra checks (HCL, fmt, IAM, indexes, checkov)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m tools.infra_check
+	$(VENV_INFRA)/bin/checkov --directory infra --framework terraform --skip-download --compact --quiet
 
 test: install lint ## lint, then the whole suite; the tests start and stop their own emulators
 	$(VENV)/bin/pytest
@@ -51,7 +58,11 @@ bench: install ## roster sync and mark export measured through the local stack
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean: down ## remove virtual environments and local state
-	rm -rf $(VENV) $(VENV_TASKS) .stack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tasks $(VENV_INFRA) .stack .pytest_cache .mypy_cache .ruff_cache
+
+token: install ## print an ID token from the local issuer of the running stack: make token EMAIL=…
+	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=admin@district.example.org"; exit 2; }
+	@$(PY) -m tools.local_issuer token "$(EMAIL)"
 
 bundle: install ## write build/functions-source.zip, the source infra/ deploys
 	$(PY) -m tools.bundle

@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from shared.ids import safe_id
+from tools.local_issuer import stack_id_token
 from tools.localstack import LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
@@ -35,7 +36,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def headers(email: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer local-dev:{email}"}
+    """A signed ID token from the bench stack's local issuer (its environment is os.environ)."""
+    return {"Authorization": f"Bearer {stack_id_token(email, os.environ)}"}
 
 
 def admin(functions: str, district: str, method: str, path: str, body: Any = None) -> Any:

@@ -11,7 +11,7 @@ from flask import Request
 from shared.logs import configure_logging
 from shared.runtime import runtime
 from shared.settings import VERSION
-from shared.web.edge import ApiRequest, Response, respond
+from shared.web.edge import ApiRequest, Response, read_body, respond
 
 HTTP_TARGETS = (
     "healthz",
@@ -27,7 +27,8 @@ configure_logging()
 def _request(request: Request) -> ApiRequest:
     # request.headers stays werkzeug's case-insensitive Headers: never copy it into a dict.
     headers = cast(Mapping[str, str], request.headers)
-    return ApiRequest(request.method, request.path, headers, request.get_json(silent=True))
+    # The edge reads the body itself: a size limit, JSON objects only, a nesting limit.
+    return ApiRequest(request.method, request.path, headers, read_body(request.stream))
 
 
 def _answer(response: Response) -> tuple[dict[str, Any], int]:

@@ -1,13 +1,20 @@
 locals {
+  # Every API a resource in this directory (or the deployed code) calls. tools/infra_check.py
+  # fails when a resource type's API is missing here.
   services = [
-    "cloudbuild.googleapis.com",
-    "cloudfunctions.googleapis.com",
-    "cloudscheduler.googleapis.com",
-    "cloudtasks.googleapis.com",
-    "firestore.googleapis.com",
-    "run.googleapis.com",
-    "secretmanager.googleapis.com",
-    "storage.googleapis.com",
+    "artifactregistry.googleapis.com",     # the functions' container images (build_config.docker_repository)
+    "cloudbuild.googleapis.com",           # builds each function from the source bundle
+    "cloudfunctions.googleapis.com",       # the functions (2nd gen)
+    "cloudresourcemanager.googleapis.com", # project IAM bindings, data.google_project
+    "cloudscheduler.googleapis.com",       # the sync tick
+    "cloudtasks.googleapis.com",           # the roster-sync and mark-export queues
+    "firebaserules.googleapis.com",        # Firestore security rules (firestore.rules)
+    "firestore.googleapis.com",            # the database and its composite index
+    "iam.googleapis.com",                  # service accounts and the custom secret-creator role
+    "logging.googleapis.com",              # build and function logs
+    "run.googleapis.com",                  # 2nd gen functions run as Cloud Run services
+    "secretmanager.googleapis.com",        # district SIS secrets
+    "storage.googleapis.com",              # the source bundle bucket
   ]
 }
 

@@ -1,14 +1,20 @@
 resource "google_firestore_database" "default" {
-  name                    = "(default)"
-  location_id             = var.firestore_location
-  type                    = "FIRESTORE_NATIVE"
-  delete_protection_state = "DELETE_PROTECTION_ENABLED"
-  depends_on              = [google_project_service.enabled]
+  name                              = "(default)"
+  location_id                       = var.firestore_location
+  type                              = "FIRESTORE_NATIVE"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  depends_on                        = [google_project_service.enabled]
 }
 
-# The planner reads a school's synced classes: origin == "sis" AND sis.school_id == X.
+# Composite indexes: one per query in shared/store/layout.py COMPOSITE_QUERIES, same collection
+# group and fields in the same order (tools/infra_check.py and tests/infra check they agree).
+
+# The school step reads a school's synced classes: origin == "sis" AND sis.school_id == X.
 resource "google_firestore_index" "classes_by_school" {
-  collection = "classes"
+  database    = google_firestore_database.default.name
+  collection  = "classes"
+  query_scope = "COLLECTION"
   fields {
     field_path = "origin"
     order      = "ASCENDING"
@@ -17,5 +23,29 @@ resource "google_firestore_index" "classes_by_school" {
     field_path = "sis.school_id"
     order      = "ASCENDING"
   }
+}
+
+# Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
+# the emulator by tests/infra/test_firestore_rules.py). The functions use IAM, not these rules.
+resource "google_firebaserules_ruleset" "firestore" {
+  project = var.project_id
+  source {
+    files {
+      name    = "firestore.rules"
+      content = file("${path.module}/firestore.rules")
+    }
+  }
+  lifecycle {
+    create_before_destroy = true
+  }
   depends_on = [google_firestore_database.default]
+}
+
+resource "google_firebaserules_release" "firestore" {
+  project      = var.project_id
+  name         = "cloud.firestore"
+  ruleset_name = "projects/${var.project_id}/rulesets/${google_firebaserules_ruleset.firestore.name}"
+  lifecycle {
+    replace_triggered_by = [google_firebaserules_ruleset.firestore]
+  }
 }

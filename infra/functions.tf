@@ -1,8 +1,22 @@
+# The source bundle `make bundle` writes. Object names carry the bundle's MD5, so a new bundle is a
+# new object and every function rebuilds from it.
 resource "google_storage_bucket" "function_source" {
+  #checkov:skip=CKV_GCP_62:Holds only the deploy bundle, written by Terraform and read by Cloud Build; an access-log bucket would record nothing worth keeping.
   name                        = "${var.project_id}-rostersync-source"
   location                    = var.region
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
+  versioning {
+    enabled = true
+  }
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
 }
 
 resource "google_storage_bucket_object" "function_source" {
@@ -11,26 +25,70 @@ resource "google_storage_bucket_object" "function_source" {
   source = var.function_source_zip
 }
 
+# The functions' container images, kept in this deployment's own repository so the build identity
+# can write here and nowhere else.
+resource "google_artifact_registry_repository" "functions" {
+  #checkov:skip=CKV_GCP_84:Images hold only the function code and public packages, never district data; Google-managed encryption is enough.
+  location      = var.region
+  repository_id = "rostersync-functions"
+  format        = "DOCKER"
+  description   = "Rostersync Cloud Functions images (built by Cloud Build)."
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
+  depends_on = [google_project_service.enabled]
+}
+
 locals {
-  # One Cloud Function per HTTP target of functions/main.py (HTTP_TARGETS).
+  # One Cloud Function per HTTP target of functions/main.py (HTTP_TARGETS). `public` ones are
+  # called from browsers with the classroom app's Google ID token; the others only by Cloud Tasks
+  # and Cloud Scheduler. `identity` is the service account it runs as (service_accounts.tf).
   functions = {
-    healthz       = { memory = "256M", max_instances = 2, timeout = 10, public = true }
-    sync_admin    = { memory = "512M", max_instances = 10, timeout = 60, public = true }
-    sync_task     = { memory = "1Gi", max_instances = 50, timeout = 540, public = false }
-    sync_schedule  = { memory = "256M", max_instances = 1, timeout = 300, public = false }
-    export_teacher = { memory = "512M", max_instances = 10, timeout = 60, public = true }
-    export_task    = { memory = "1Gi", max_instances = 20, timeout = 540, public = false }
+    healthz        = { memory = "256M", max_instances = 2, timeout = 10, public = true, identity = "api" }
+    sync_admin     = { memory = "512M", max_instances = 10, timeout = 60, public = true, identity = "connect" }
+    sync_task      = { memory = "1Gi", max_instances = 50, timeout = 540, public = false, identity = "worker" }
+    sync_schedule  = { memory = "256M", max_instances = 1, timeout = 300, public = false, identity = "worker" }
+    export_teacher = { memory = "512M", max_instances = 10, timeout = 60, public = true, identity = "api" }
+    export_task    = { memory = "1Gi", max_instances = 20, timeout = 540, public = false, identity = "worker" }
+  }
+
+  # Each function's stable URL (the function's `url` attribute). Cloud Tasks and Cloud Scheduler
+  # call these URLs and mint OIDC tokens with the same URL as audience, which Cloud Run checks
+  # before the code runs, and which the code checks again (shared/identity.py).
+  function_urls = {
+    for name, f in local.functions : name => "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-${replace(name, "_", "-")}"
+  }
+
+  runtime_accounts = {
+    api     = google_service_account.api.email
+    connect = google_service_account.connect.email
+    worker  = google_service_account.worker.email
   }
 }
 
+# Ingress: the private task handlers accept only internal traffic, which includes Cloud Tasks and
+# Cloud Scheduler of this project; the public ones must accept calls from browsers (below).
 resource "google_cloudfunctions2_function" "target" {
   for_each = local.functions
   name     = "rostersync-${replace(each.key, "_", "-")}"
   location = var.region
 
   build_config {
-    runtime     = "python311"
-    entry_point = each.key
+    runtime           = "python311"
+    entry_point       = each.key
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
     source {
       storage_source {
         bucket = google_storage_bucket.function_source.name
@@ -43,33 +101,33 @@ resource "google_cloudfunctions2_function" "target" {
     available_memory      = each.value.memory
     max_instance_count    = each.value.max_instances
     timeout_seconds       = each.value.timeout
-    ingress_settings      = "ALLOW_ALL"
-    service_account_email = google_service_account.functions.email
+    ingress_settings      = each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
+    service_account_email = local.runtime_accounts[each.value.identity]
     environment_variables = {
       GOOGLE_CLOUD_PROJECT             = var.project_id
       ROSTERSYNC_TASKS_LOCATION        = var.region
-      ROSTERSYNC_SYNC_TASK_URL         = "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-sync-task"
-      ROSTERSYNC_EXPORT_TASK_URL       = "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-export-task"
-      ROSTERSYNC_FUNCTIONS_URL         = "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-sync-task"
+      ROSTERSYNC_SYNC_TASK_URL         = local.function_urls["sync_task"]
+      ROSTERSYNC_EXPORT_TASK_URL       = local.function_urls["export_task"]
+      ROSTERSYNC_FUNCTIONS_URL         = local.function_urls[each.key]
       ROSTERSYNC_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
       ROSTERSYNC_ID_TOKEN_AUDIENCE     = var.id_token_audience
     }
   }
 
-  depends_on = [google_project_service.enabled]
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.build_logs,
+    google_project_iam_member.build_sources,
+    google_artifact_registry_repository_iam_member.build_images,
+  ]
 }
 
-# Task handlers are private: only the invoker identity (Cloud Tasks, Cloud Scheduler) may call.
-resource "google_cloud_run_service_iam_member" "invoker" {
-  for_each = { for name, f in local.functions : name => f if !f.public }
-  location = var.region
-  service  = google_cloudfunctions2_function.target[each.key].name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.tasks_invoker.email}"
-}
-
-# Admin endpoints verify Google ID tokens themselves; the platform lets the request through.
+# The public functions: the classroom app calls them from browsers with the user's Google ID token,
+# whose audience is the app's OAuth client id (var.id_token_audience), not the function URL, so Cloud
+# Run's IAM check cannot admit those calls. The platform lets them through and every handler
+# verifies the token, the verified email and the caller's district role itself (shared/identity.py).
 resource "google_cloud_run_service_iam_member" "public" {
+  #checkov:skip=CKV_GCP_102:Browser callers carry Google ID tokens for the app's OAuth client, which Cloud Run IAM cannot verify; each handler verifies them (docs/operations.md).
   for_each = { for name, f in local.functions : name => f if f.public }
   location = var.region
   service  = google_cloudfunctions2_function.target[each.key].name

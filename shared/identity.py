@@ -1,11 +1,7 @@
-"""Who is calling: Google-signed ID tokens for admins and teachers, OIDC tokens from Cloud Tasks
-and Cloud Scheduler for task handlers. Verification itself is an adapter (a TokenVerifier);
-roles and district membership come from the district's staff documents.
-
-In local development mode (and only there) a caller may present ``Bearer local-dev:<email>``,
-the local development issuer, and task handlers accept the Cloud Tasks emulator's calls, which
-carry the ``X-CloudTasks-*`` headers but no token.
-"""
+"""Who is calling: signed ID tokens for admins and teachers, OIDC tokens from Cloud Tasks and
+Cloud Scheduler for task handlers. Verification itself is an adapter (a TokenVerifier: signature,
+expiry, audience, issuer); roles and district membership come from the district's staff
+documents. The same code runs locally, where the tokens come from the local issuer."""
 
 from __future__ import annotations
 
@@ -17,8 +13,6 @@ from shared.errors import Forbidden, Unauthenticated
 from shared.settings import Settings
 from shared.store import layout
 from shared.store.ports import DocumentStore
-
-LOCAL_PREFIX = "local-dev:"
 
 
 class TokenVerifier(Protocol):
@@ -41,11 +35,8 @@ def _bearer(headers: Mapping[str, str]) -> str:
 
 def verify_user(headers: Mapping[str, str], settings: Settings, tokens: TokenVerifier) -> Caller:
     token = _bearer(headers)
-    if settings.local_dev and token.startswith(LOCAL_PREFIX):
-        email = token[len(LOCAL_PREFIX) :].strip().lower()
-        if "@" not in email:
-            raise Unauthenticated("local development tokens look like local-dev:<email>")
-        return Caller(email)
+    if not settings.id_token_audience:
+        raise Unauthenticated("sign-in is not configured here (no ROSTERSYNC_ID_TOKEN_AUDIENCE)")
     info = tokens.verify(token, settings.id_token_audience)
     if not info.get("email") or not info.get("email_verified"):
         raise Unauthenticated("the ID token carries no verified email")
@@ -56,13 +47,8 @@ def verify_task_caller(
     headers: Mapping[str, str], settings: Settings, tokens: TokenVerifier
 ) -> None:
     """Only Cloud Tasks (or Cloud Scheduler) with the configured service account may call."""
-    if settings.local_dev and not headers.get("Authorization"):
-        if not any(h.lower().startswith("x-cloudtasks-") for h, _ in headers.items()):
-            raise Forbidden("task handlers accept only Cloud Tasks calls")
-        return
     info = tokens.verify(_bearer(headers), None)
-    audiences = {settings.functions_url, settings.sync_task_url, settings.export_task_url} - {None}
-    if info.get("aud") not in audiences:
+    if info.get("aud") not in settings.task_audiences():
         raise Forbidden("the token was not minted for this service")
     if not settings.tasks_service_account or info.get("email") != settings.tasks_service_account:
         raise Forbidden("task handlers accept only the task service account")

@@ -80,7 +80,8 @@ class Runtime:
     def tokens(self) -> TokenVerifier:
         from shared.adapters.google_tokens import GoogleTokenVerifier
 
-        return self._once(GoogleTokenVerifier)
+        s = self.settings
+        return self._once(lambda: GoogleTokenVerifier(s.id_token_certs_url, s.id_token_issuers))
 
     def sync_ports(self) -> SyncPorts:
         return SyncPorts(self.store, self.queue, self.sis, self.clock, self.settings.sync_queue)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 VERSION = "0.1.0"
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,19 @@ class Settings:
     export_task_url: str | None = None  # default: <functions_url>/export_task
     sync_queue: str = "roster-sync"
     export_queue: str = "mark-export"
+    # Where ID-token signing certificates are published and who may issue tokens: Google in
+    # production; the local issuer (tools/local_issuer.py) on a developer machine.
+    id_token_certs_url: str = GOOGLE_CERTS_URL
+    id_token_issuers: tuple[str, ...] = GOOGLE_ISSUERS
+
+    def task_audiences(self) -> frozenset[str]:
+        """The audiences a Cloud Tasks or Cloud Scheduler OIDC token may carry: this function's
+        URL (production sets ROSTERSYNC_FUNCTIONS_URL to it) or a handler under the base URL."""
+        base = (self.functions_url or "").rstrip("/")
+        found = {self.functions_url, self.sync_task_url, self.export_task_url}
+        if base:
+            found |= {f"{base}/{name}" for name in ("sync_task", "export_task", "sync_schedule")}
+        return frozenset(a for a in found if a)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,4 +55,11 @@ class Settings:
             id_token_audience=env.get("ROSTERSYNC_ID_TOKEN_AUDIENCE") or None,
             sync_task_url=env.get("ROSTERSYNC_SYNC_TASK_URL") or None,
             export_task_url=env.get("ROSTERSYNC_EXPORT_TASK_URL") or None,
+            id_token_certs_url=env.get("ROSTERSYNC_ID_TOKEN_CERTS_URL") or GOOGLE_CERTS_URL,
+            id_token_issuers=tuple(
+                i.strip()
+                for i in env.get("ROSTERSYNC_ID_TOKEN_ISSUERS", "").split(",")
+                if i.strip()
+            )
+            or GOOGLE_ISSUERS,
         )

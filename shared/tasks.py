@@ -103,7 +103,7 @@ class ExportTask:
     step: ClassVar[str] = "export"
     district_id: str
     class_id: str
-    requested: str = ""  # the second of the request: one export per class and second
+    requested: str = ""  # the id of the teacher's request: one task per request
 
     def name(self) -> str:
         return f"export-{digest(self.district_id, self.class_id, self.requested)}"

@@ -1,22 +1,36 @@
-"""Fixtures shared by every test: the local stack on real emulators, the local SIS, and the
-harness that drives the functions on the stack as an admin would."""
+"""Fixtures shared by every test: the local stack on real emulators, the local SIS, the harness
+that drives the functions on the stack as an admin would, and the step runner that drives the
+sync services on in-memory ports (MemoryStore, a recording queue, in-memory secrets)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from google.cloud import firestore
+from pydantic import SecretStr
 
+from shared.adapters.sis_clients import OneRosterClients
 from shared.ids import safe_id
-from tools.localstack import LocalStack
+from shared.oneroster.errors import TransientError
+from shared.oneroster.settings import parse_settings
+from shared.store import layout
+from shared.store.memory import MemoryStore
+from shared.sync.ports import SyncPorts
+from shared.sync.service import handle_task
+from shared.tasks import parse_sync_task
+from tools.local_issuer import load_keys
+from tools.localstack import ID_TOKEN_AUDIENCE, TASKS_SERVICE_ACCOUNT, LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.harness import RunningSis, serve
@@ -39,10 +53,10 @@ def samples_dir() -> Path:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """Firestore emulator, Cloud Tasks emulator and the functions, once per test session."""
-    stack = LocalStack(tmp_path_factory.mktemp("stack"))
+    stack = LocalStack(tmp_path_factory.mktemp("stack"), tasks_time_scale=0.02)
     saved = dict(os.environ)
     try:
-        stack.up(["firestore", "tasks", "secrets", "functions"])
+        stack.up(["issuer", "firestore", "tasks", "secrets", "functions"])
         os.environ.update(stack.env())
         yield stack
     finally:
@@ -79,6 +93,23 @@ def make_sis() -> Iterator[Callable[..., RunningSis]]:
         ctx.__exit__(None, None, None)
 
 
+def id_token(
+    stack: LocalStack, email: str, audience: str = ID_TOKEN_AUDIENCE, **claims: Any
+) -> str:
+    """An ID token from the stack's local issuer, as Google sign-in would give the app."""
+    return load_keys(stack.state_dir).mint(email, audience, **claims)
+
+
+def task_headers(stack: LocalStack, handler: str = "sync_task", retry: int = 0) -> dict[str, str]:
+    """Headers of a Cloud Tasks delivery to ``handler``, with the task service account's token."""
+    audience = f"{stack.env()['ROSTERSYNC_FUNCTIONS_URL']}/{handler}"
+    return {
+        "Authorization": f"Bearer {id_token(stack, TASKS_SERVICE_ACCOUNT, audience)}",
+        "X-CloudTasks-QueueName": "mark-export" if handler == "export_task" else "roster-sync",
+        "X-CloudTasks-TaskRetryCount": str(retry),
+    }
+
+
 def bearer_session(running: RunningSis) -> requests.Session:
     """A session holding a fresh OAuth 2.0 token from the local SIS (client credentials)."""
     session = requests.Session()
@@ -107,7 +138,11 @@ class SyncHarness:
         return self.stack.env()["ROSTERSYNC_FUNCTIONS_URL"]
 
     def headers(self, email: str = ADMIN) -> dict[str, str]:
-        return {"Authorization": f"Bearer local-dev:{email}"}
+        return {"Authorization": f"Bearer {id_token(self.stack, email)}"}
+
+    def task_headers(self, handler: str = "sync_task", retry: int = 0) -> dict[str, str]:
+        """What Cloud Tasks sends a handler: its OIDC token and the X-CloudTasks-* headers."""
+        return task_headers(self.stack, handler, retry)
 
     def district(self, district_id: str) -> firestore.DocumentReference:
         return self.db.collection("districts").document(district_id)
@@ -194,3 +229,120 @@ def sync_harness(local_stack: LocalStack) -> SyncHarness:
 
 def active(members: dict[str, Any]) -> set[str]:
     return {m["sis_user_id"] for m in members.values() if m["status"] == "active"}
+
+
+# ---- step tests: the services on in-memory ports and a real local SIS ----
+
+
+class MemorySecrets:
+    def __init__(self) -> None:
+        self._values: dict[str, SecretStr] = {}
+
+    def store(self, secret_id: str, value: SecretStr) -> str:
+        self._values[secret_id] = value
+        return secret_id
+
+    def read(self, secret_name: str) -> SecretStr:
+        return self._values[secret_name]
+
+
+@dataclass
+class RecordingQueue:
+    """Keeps enqueued tasks by name; a name enqueued twice is kept once, as Cloud Tasks does."""
+
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enqueue(
+        self,
+        queue: str,
+        payload: dict[str, object],
+        name: str | None = None,
+        url: str | None = None,
+    ) -> bool:
+        with self.lock:
+            key = name or f"unnamed-{len(self.order)}"
+            if key in self.tasks:
+                return False
+            self.tasks[key] = dict(payload)
+            self.order.append(key)
+            return True
+
+    def take(self) -> list[dict[str, Any]]:
+        with self.lock:
+            taken = [self.tasks[name] for name in self.order]
+            self.order = []
+            return taken
+
+
+@dataclass
+class StepWorld:
+    store: MemoryStore
+    queue: RecordingQueue
+    ports: SyncPorts
+    secrets: MemorySecrets
+
+    def register(self, running: RunningSis, district_id: str = "d1", **doc: Any) -> str:
+        settings = parse_settings(
+            {
+                "district_id": district_id,
+                "vendor": "generic",
+                "version": "1.2",
+                "rostering_base_url": running.base_url("1.2"),
+                "gradebook_base_url": running.base_url("1.2", "gradebook"),
+                "token_url": running.token_url,
+                "client_id": CLIENT_ID,
+                "local_dev": True,
+                "page_size": 40,
+                "max_concurrency": 3,
+            }
+        )
+        name = self.secrets.store(f"{district_id}-sis", SecretStr(CLIENT_SECRET))
+        self.store.set(
+            layout.district(district_id),
+            {
+                "connection": settings.model_dump(exclude={"district_id"}),
+                "secret_name": name,
+                "connected": True,
+                "schedule": {"enabled": False},
+                **doc,
+            },
+        )
+        return district_id
+
+    def deliver(self, task: dict[str, Any], retry_count: int = 0) -> dict[str, Any]:
+        return handle_task(self.ports, parse_sync_task(task), retry_count)
+
+    def drain(self, copies: int = 1, parallel: bool = False, limit: int = 10_000) -> int:
+        """Delivers queued tasks until none is left; each ``copies`` times, in parallel threads
+        when asked (a delivery that raises a transient error is put back, as Cloud Tasks would)."""
+        delivered = 0
+        while batch := self.queue.take():
+            jobs = [t for t in batch for _ in range(copies)]
+            delivered += len(jobs)
+            assert delivered < limit, "the run does not converge"
+            if parallel:
+                with ThreadPoolExecutor(max_workers=8) as pool:
+                    list(pool.map(self._deliver_retrying, jobs))
+            else:
+                for job in jobs:
+                    self._deliver_retrying(job)
+        return delivered
+
+    def _deliver_retrying(self, task: dict[str, Any]) -> None:
+        for attempt in range(20):
+            try:
+                self.deliver(task, attempt)
+                return
+            except TransientError:
+                continue
+        raise AssertionError("a task kept failing")
+
+
+@pytest.fixture
+def step_world() -> StepWorld:
+    store, queue, secrets = MemoryStore(), RecordingQueue(), MemorySecrets()
+    clients = OneRosterClients(secrets, local_dev=True)
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+    return StepWorld(store, queue, SyncPorts(store, queue, clients, now), secrets)

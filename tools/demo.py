@@ -16,6 +16,7 @@ from google.cloud import firestore, tasks_v2
 
 from shared.adapters.cloud_tasks import make_tasks_client
 from shared.ids import safe_id
+from tools.local_issuer import stack_id_token
 from tools.localstack import ALL_SERVICES, LocalStack, queue_path
 
 RESOURCES_12 = (
@@ -98,7 +99,7 @@ def admin_call(functions: str, method: str, path: str, body: Any = None) -> requ
         method,
         f"{functions}/sync_admin/districts/{DEMO_DISTRICT}{path}",
         json=body,
-        headers={"Authorization": f"Bearer local-dev:{DEMO_ADMIN}"},
+        headers={"Authorization": f"Bearer {stack_id_token(DEMO_ADMIN, LocalStack().env())}"},
         timeout=120,
     )
 
@@ -256,7 +257,7 @@ def teacher_call(functions: str, method: str, class_id: str, action: str) -> req
     return requests.request(
         method,
         f"{functions}/export_teacher/districts/{DEMO_DISTRICT}/classes/{class_id}/{action}",
-        headers={"Authorization": f"Bearer local-dev:{DEMO_TEACHER}"},
+        headers={"Authorization": f"Bearer {stack_id_token(DEMO_TEACHER, LocalStack().env())}"},
         timeout=120,
     )
 
@@ -396,7 +397,7 @@ def main() -> int:
     for svc in stack.services.values():
         print(f"  {svc.name:<10} port {svc.port:<6} pid {svc.pid}")
     dispatched, stored = check_tasks_and_firestore(env)
-    print(f"\nCloud Tasks emulator -> functions /healthz: dispatched in {dispatched * 1000:.0f} ms")
+    print(f"\nCloud Tasks -> functions /healthz: dispatched in {dispatched * 1000:.0f} ms")
     print(f"Firestore emulator: write and read back {'ok' if stored else 'FAILED'}")
 
     sis = env["ROSTERSYNC_LOCAL_SIS_URL"]

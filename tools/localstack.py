@@ -1,8 +1,8 @@
-"""Starts and stops the local stack: Firestore emulator, Cloud Tasks emulator, the local OneRoster
-SIS and the functions, each on 127.0.0.1 on a free port, each in its own process group.
+"""Starts and stops the local stack: the Firestore emulator, the local Cloud Tasks service, the
+local OneRoster SIS and the functions, each on 127.0.0.1 on a free port, in its own process group.
 
     python -m tools.localstack up [--services firestore,tasks,sis,functions]
-                                  [--sis-arg=--students=500]
+                                  [--sis-arg=--students=500] [--duplicate-rate 0.2]
     python -m tools.localstack env      # shell exports for the running stack
     python -m tools.localstack status
     python -m tools.localstack down
@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 PROJECT_ID = "rostersync-local"
 TASKS_LOCATION = "us-central1"
-TASKS_QUEUES = ("roster-sync", "mark-export")
-ALL_SERVICES = ("firestore", "tasks", "secrets", "sis", "functions")
+ALL_SERVICES = ("issuer", "firestore", "tasks", "secrets", "sis", "functions")
+TASKS_SERVICE_ACCOUNT = f"tasks@{PROJECT_ID}.iam.gserviceaccount.com"
+ID_TOKEN_AUDIENCE = "rostersync-local"  # noqa: S105  (an audience, not a secret)
 FIRESTORE_JAR = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
 FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 DEFAULT_SIS_CLIENT_ID = "rostersync-local"
@@ -182,8 +183,18 @@ def reap(pid: int) -> None:
 class LocalStack:
     """The local stack of one state directory. `up` is idempotent per service."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        *,
+        tasks_time_scale: float = 1.0,
+        tasks_duplicate_rate: float = 0.0,
+    ) -> None:
+        """``tasks_time_scale`` shrinks the queues' retry backoff (tests); a
+        ``tasks_duplicate_rate`` above 0 delivers that share of tasks twice at once."""
         self.state_dir = (state_dir or ROOT / ".stack").resolve()
+        self.tasks_time_scale = tasks_time_scale
+        self.tasks_duplicate_rate = tasks_duplicate_rate
         self.state_file = self.state_dir / "state.json"
         self.services: dict[str, Service] = self._load()
         # Popen objects of the services this instance started: kept so they are not garbage
@@ -227,20 +238,23 @@ class LocalStack:
         return Service("firestore", proc.pid, port, str(log))
 
     def _start_tasks(self) -> Service:
-        python = ROOT / ".venv-tasks" / "bin" / "python"
-        if not python.is_file():
-            raise StackError(
-                "The Cloud Tasks emulator environment .venv-tasks is missing; run "
-                "`make install` first."
-            )
+        """The local Cloud Tasks service, with the queues and settings of infra/queues.tf."""
+        # Imported here: it needs python-hcl2 from .venv, and .ci/run imports this module with
+        # the bare interpreter before any virtual environment exists.
+        from tools.cloud_tasks_local.infra_queues import as_spec, infra_queues
+
         port = free_port()
-        queues = [queue_path(q) for q in TASKS_QUEUES]
-        argv = [str(python), str(ROOT / "tools" / "tasks_emulator.py"), "--port", str(port)]
-        for queue in queues:
-            argv += ["--queue", queue]
+        argv = [sys.executable, "-m", "tools.cloud_tasks_local.server", "--port", str(port)]
+        argv += ["--project", PROJECT_ID, "--location", TASKS_LOCATION]
+        argv += ["--time-scale", str(self.tasks_time_scale)]
+        argv += ["--duplicate-rate", str(self.tasks_duplicate_rate)]
+        if "issuer" in self.services:
+            argv += ["--oidc-issuer-url", f"http://{LOOPBACK}:{self.services['issuer'].port}"]
+        for config in infra_queues():
+            argv += ["--queue", as_spec(config)]
         proc, log = self._spawn("tasks", argv)
         self._guard(proc, "tasks", port, log)
-        wait_until(lambda: port_open(port), proc, "Cloud Tasks emulator", log)
+        wait_until(lambda: port_open(port), proc, "Cloud Tasks service", log)
         return Service("tasks", proc.pid, port, str(log))
 
     def _start_sis(self, sis_args: Sequence[str]) -> Service:
@@ -278,6 +292,17 @@ class LocalStack:
             {"client_id": DEFAULT_SIS_CLIENT_ID, "client_secret": DEFAULT_SIS_CLIENT_SECRET},
         )
 
+    def _start_issuer(self) -> Service:
+        """The local ID-token issuer (tools/local_issuer.py): its certs URL is what the functions
+        verify every token against, as they verify Google's in production."""
+        port = free_port()
+        argv = [sys.executable, "-m", "tools.local_issuer", "serve", "--port", str(port)]
+        argv += ["--state-dir", str(self.state_dir)]
+        proc, log = self._spawn("issuer", argv)
+        self._guard(proc, "issuer", port, log)
+        wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"), proc, "local issuer", log)
+        return Service("issuer", proc.pid, port, str(log))
+
     def _start_secrets(self) -> Service:
         port_file = self.state_dir / "secrets.port"
         port_file.unlink(missing_ok=True)
@@ -311,6 +336,7 @@ class LocalStack:
 
     def up(self, services: Iterable[str] = ALL_SERVICES, sis_args: Sequence[str] = ()) -> None:
         starters: dict[str, Callable[[], Service]] = {
+            "issuer": self._start_issuer,
             "firestore": self._start_firestore,
             "tasks": self._start_tasks,
             "secrets": self._start_secrets,
@@ -318,6 +344,8 @@ class LocalStack:
             "functions": self._start_functions,
         }
         wanted = list(services)
+        if {"tasks", "functions"} & set(wanted):
+            wanted.append("issuer")  # they sign and verify tokens with it
         unknown = set(wanted) - set(starters)
         if unknown:
             raise StackError(f"unknown service(s) {sorted(unknown)}; choose from {ALL_SERVICES}")
@@ -364,6 +392,12 @@ class LocalStack:
             "ROSTERSYNC_TASKS_LOCATION": TASKS_LOCATION,
         }
         svc = self.services
+        if "issuer" in svc:
+            issuer = f"http://{LOOPBACK}:{svc['issuer'].port}"
+            env["ROSTERSYNC_ID_TOKEN_CERTS_URL"] = f"{issuer}/certs"
+            env["ROSTERSYNC_ID_TOKEN_ISSUERS"] = issuer
+            env["ROSTERSYNC_ID_TOKEN_AUDIENCE"] = ID_TOKEN_AUDIENCE
+            env["ROSTERSYNC_TASKS_SERVICE_ACCOUNT"] = TASKS_SERVICE_ACCOUNT
         if "firestore" in svc:
             env["FIRESTORE_EMULATOR_HOST"] = f"{LOOPBACK}:{svc['firestore'].port}"
         if "tasks" in svc:
@@ -396,8 +430,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="an argument passed to the local SIS, e.g. --sis-arg=--students=500",
     )
     parser.add_argument("--state-dir", type=Path, default=None)
+    parser.add_argument(
+        "--duplicate-rate",
+        type=float,
+        default=0.0,
+        help="deliver this share of Cloud Tasks tasks twice at once (at-least-once delivery)",
+    )
     args = parser.parse_args(argv)
-    stack = LocalStack(args.state_dir)
+    stack = LocalStack(args.state_dir, tasks_duplicate_rate=args.duplicate_rate)
     if args.command == "up":
         try:
             stack.up([s for s in args.services.split(",") if s], args.sis_arg)

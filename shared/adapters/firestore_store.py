@@ -39,7 +39,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _update_data(data: Mapping[FieldName, Any]) -> dict[str, Any]:
+def _update_data(data: Mapping[Any, Any]) -> dict[str, Any]:
     return {_field(name): _value(value) for name, value in data.items()}
 
 
@@ -77,7 +77,7 @@ class FirestoreStore:
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
         self._db.document(path).set(_value(data), merge=merge)
 
-    def update(self, path: str, data: Mapping[FieldName, Any]) -> None:
+    def update(self, path: str, data: Mapping[Any, Any]) -> None:
         self._db.document(path).update(_update_data(data))
 
     def commit(self, writes: Iterable[Write]) -> int:
@@ -118,7 +118,7 @@ class FirestoreStore:
         return int(aggregation.get()[0][0].value)
 
     def update_if(
-        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[FieldName, Any]
+        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]
     ) -> bool:
         from google.cloud import firestore
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,10 @@ from shared.oneroster.gradebook import (
 )
 from shared.oneroster.vendors import VendorPreset
 
+# The largest float32: OneRoster 1.2's schema types points and scores as ``float``, so a validating
+# SIS refuses anything beyond it (and JSON has no NaN or infinity at all).
+FLOAT_MAX = 3.4028235e38
+
 MARK_STATUSES = {
     "graded": "fully graded",
     "exempt": "exempt",
@@ -28,8 +33,48 @@ MARK_STATUSES = {
 }
 
 
+class InvalidNumber(ValueError):
+    """A number no SIS can take, refused by the model that would hold it; ``reason`` names the
+    field and the fix in the teacher's words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def carried(value: float) -> bool:
+    """A finite number within what OneRoster carries (float32)."""
+    return math.isfinite(value) and abs(value) <= FLOAT_MAX
+
+
+def is_whole_number(value: float) -> bool:
+    """False for fractions, NaN and infinity alike (``int()`` would raise on the last two)."""
+    return float(value).is_integer()
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def max_points_refusal(value: object) -> str:
+    return (
+        f"The maximum points (max_points: {_shown(value)}) are not a number the SIS can take; "
+        f"enter finite maximum points above 0 and at most {FLOAT_MAX!r}."
+    )
+
+
+def score_refusal(value: object) -> str:
+    return (
+        f"The score ({_shown(value)}) is not a number the SIS can take; enter a finite score "
+        f"between 0 and {FLOAT_MAX!r}."
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
+    """An assignment as export plans it; refuses (InvalidNumber) points no SIS can take."""
+
     assignment_id: str
     title: str
     description: str | None
@@ -38,14 +83,24 @@ class Assignment:
     max_points: float
     category: str | None
 
+    def __post_init__(self) -> None:
+        if not carried(self.max_points):
+            raise InvalidNumber(max_points_refusal(self.max_points))
+
 
 @dataclass(frozen=True, slots=True)
 class Mark:
+    """A student's mark as export plans it; refuses (InvalidNumber) a score no SIS can take."""
+
     student_id: str  # the student's SIS sourcedId; empty for a student the SIS does not know
     status: str  # graded | exempt | missing | not_submitted | submitted
     score: float | None
     comment: str | None
     marked_on: dt.date
+
+    def __post_init__(self) -> None:
+        if self.score is not None and not carried(self.score):
+            raise InvalidNumber(score_refusal(self.score))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +196,7 @@ def _validated_due_at(preset: VendorPreset, assignment: Assignment) -> dt.dateti
         return Held("The assignment has no due date; the SIS needs one to pick a grading period.")
     if assignment.max_points <= 0:
         return Held("The assignment has no maximum points; set them above zero.")
-    if preset.whole_number_scores and assignment.max_points != int(assignment.max_points):
+    if preset.whole_number_scores and not is_whole_number(assignment.max_points):
         return Held(
             f"{preset.label} accepts whole-number points only; make the maximum points a "
             "whole number."
@@ -217,7 +272,7 @@ def plan_result(
         return Held("The mark has no score; enter one or mark it exempt or missing.")
     if score is not None and score < 0:
         return Held("Negative scores cannot be sent; correct the score.")
-    if score is not None and ctx.preset.whole_number_scores and score != int(score):
+    if score is not None and ctx.preset.whole_number_scores and not is_whole_number(score):
         return Held(
             f"{ctx.preset.label} accepts whole-number scores only; {score} is not. Round it."
         )

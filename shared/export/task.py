@@ -4,15 +4,19 @@ deterministic sourcedIds.
 Exactly once: a lineItem's id derives from district, SIS section and assignment, a result's from
 those and the student, so a retry, a repeated export or a reconnect replaces rather than adds.
 Only changed content is sent: each assignment and mark keeps the hash of what the SIS last
-accepted. A failure of one mark does not stop the others.
+accepted. A failure of one mark does not stop the others: each assignment and each mark is
+exported under a guard that records a permanent SIS refusal, or an unexpected error (with a
+reference to its log entry), as ``failed`` on that document alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -21,6 +25,7 @@ from shared.errors import Conflict, Forbidden, NotFound
 from shared.export.classes import class_doc, export_enabled_district
 from shared.export.context import export_context
 from shared.export.mapping import (
+    Assignment,
     ExportContext,
     Held,
     bodies,
@@ -47,6 +52,7 @@ class ClassExport:
     client: Any
     now: dt.datetime
     retry_count: int
+    labels: dict[str, str] = field(default_factory=dict)
     writes: list[Write] = field(default_factory=list)
     counts: dict[str, int] = field(
         default_factory=lambda: {"sent": 0, "unchanged": 0, "failed": 0, "held": 0}
@@ -61,6 +67,32 @@ class ClassExport:
     def flush(self) -> None:
         self.ports.store.commit(self.writes)
         self.writes = []
+
+    @contextlib.contextmanager
+    def guarded(self, path: str) -> Iterator[None]:
+        """Exports one assignment or mark. A transient SIS failure still raises (Cloud Tasks
+        retries); anything else is recorded as ``failed`` on this document and the others go on:
+        an error that is no SIS's would only fail the same way on every retry."""
+        try:
+            yield
+        except OneRosterError as exc:
+            if exc.transient:
+                raise
+            self.record(path, "failed", message=exc.message)
+        except Exception:
+            self.record(path, "failed", message=self.internal_failure(path))
+
+    def internal_failure(self, path: str) -> str:
+        """Logs the error in hand under a new reference; the teacher's message quotes it."""
+        reference = uuid.uuid4().hex[:12]
+        log.exception(
+            "export.internal_error",
+            extra={"labels": self.labels, "fields": {"reference": reference, "doc": path}},
+        )
+        return (
+            f"An unexpected error stopped the export of this item (reference {reference}). "
+            "Export again; if it happens again, give the reference to support."
+        )
 
     def send(self, put: Callable[[], object]) -> str | None:
         """None when the SIS accepted the write, else the reason to record. A transient failure
@@ -82,31 +114,41 @@ def already_sent(doc: Mapping[str, Any], content: str) -> bool:
     return previous.get("hash") == content and previous.get("state") in ("sent", "unchanged")
 
 
+def _export_mark(
+    job: ClassExport,
+    mark_doc: Doc,
+    assignment: Assignment,
+    line_item: Any,
+    result_body: Callable[[Any], Any],
+) -> None:
+    mark = mark_from(mark_doc.data, job.now.date())
+    result = mark if isinstance(mark, Held) else plan_result(job.ctx, assignment, line_item, mark)
+    if isinstance(result, Held):
+        job.record(mark_doc.path, "held", message=result.reason)
+        return
+    digest = content_hash(result_body(result))
+    if already_sent(mark_doc.data, digest):
+        job.record(mark_doc.path, "unchanged", hash=digest)
+        return
+    failure = job.send(partial(job.client.put_result, result, now=job.now))
+    if failure:
+        job.record(mark_doc.path, "failed", message=failure)
+    else:
+        job.record(
+            mark_doc.path, "sent", hash=digest, sis_result_id=result.sourced_id, message=None
+        )
+
+
 def _export_marks(
     job: ClassExport,
     assignment_doc: Doc,
-    assignment: Any,
+    assignment: Assignment,
     line_item: Any,
     result_body: Callable[[Any], Any],
 ) -> None:
     for mark_doc in job.ports.store.query(f"{assignment_doc.path}/marks"):
-        result = plan_result(
-            job.ctx, assignment, line_item, mark_from(mark_doc.data, job.now.date())
-        )
-        if isinstance(result, Held):
-            job.record(mark_doc.path, "held", message=result.reason)
-            continue
-        digest = content_hash(result_body(result))
-        if already_sent(mark_doc.data, digest):
-            job.record(mark_doc.path, "unchanged", hash=digest)
-            continue
-        failure = job.send(partial(job.client.put_result, result, now=job.now))
-        if failure:
-            job.record(mark_doc.path, "failed", message=failure)
-        else:
-            job.record(
-                mark_doc.path, "sent", hash=digest, sis_result_id=result.sourced_id, message=None
-            )
+        with job.guarded(mark_doc.path):
+            _export_mark(job, mark_doc, assignment, line_item, result_body)
 
 
 def _export_assignment(
@@ -116,6 +158,9 @@ def _export_assignment(
     result_body: Callable[[Any], Any],
 ) -> None:
     assignment = assignment_from(doc.id, doc.data)
+    if isinstance(assignment, Held):
+        job.record(doc.path, "held", message=assignment.reason)
+        return
     planned = plan_line_item(job.ctx, assignment)
     if isinstance(planned, Held):
         job.record(doc.path, "held", message=planned.reason)
@@ -152,7 +197,8 @@ def _prepare(
     client = ports.sis.client_for(district)
     with final_on_last_delivery(retry_count):
         ctx = export_context(ports.store, district, client, cls)
-    return ClassExport(ports, ctx, client, ports.clock(), retry_count)
+    labels = {"district": task.district_id, "class": task.class_id}
+    return ClassExport(ports, ctx, client, ports.clock(), retry_count, labels)
 
 
 def handle_export(ports: ExportPorts, task: ExportTask, retry_count: int = 0) -> dict[str, Any]:
@@ -173,7 +219,8 @@ def handle_export(ports: ExportPorts, task: ExportTask, retry_count: int = 0) ->
     line_item_body, result_body = bodies(job.ctx, job.client.href_for, job.now)
     for doc in ports.store.query(layout.coursework(task.district_id, task.class_id)):
         if doc.data.get("state", "published") == "published":
-            _export_assignment(job, doc, line_item_body, result_body)
+            with job.guarded(doc.path):
+                _export_assignment(job, doc, line_item_body, result_body)
             job.flush()
     done = _finish(
         ports,
@@ -182,9 +229,6 @@ def handle_export(ports: ExportPorts, task: ExportTask, retry_count: int = 0) ->
     )
     log.info(
         "export.done",
-        extra={
-            "labels": {"district": task.district_id, "class": task.class_id},
-            "fields": job.counts,
-        },
+        extra={"labels": job.labels, "fields": job.counts},
     )
     return done

@@ -3,6 +3,8 @@ section they teach (checked against the mirror of the SIS)."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from shared.errors import Conflict, Forbidden, NotFound
@@ -15,21 +17,28 @@ from shared.store.ports import DocumentStore, Filter
 from shared.tasks import ExportTask, payload
 
 
+def _not_queued(cls: Mapping[str, Any] | None) -> bool:
+    return cls is not None and (cls.get("export") or {}).get("state") != "queued"
+
+
 def request_export(
     ports: ExportPorts, district_id: str, class_id: str, caller: Caller
 ) -> dict[str, Any]:
+    """Queues one export of the class. A request while one is still queued (a double click)
+    joins it: only the request that moves the class to "queued" enqueues a task."""
     cls = class_doc(ports.store, district_id, class_id)
     check_teacher(ports.store, district_id, caller, cls)
     export_enabled_district(ports.store, district_id)
     require_section(cls)
-    requested = ports.clock()
-    task = ExportTask(district_id, class_id, f"{requested:%Y%m%d%H%M%S}")
-    ports.queue.enqueue(ports.queue_name, payload(task), name=task.name(), url=ports.task_url)
-    ports.store.set(
-        layout.class_doc(district_id, class_id),
-        {"export": {"requested_at": requested, "requested_by": caller.email, "state": "queued"}},
-        merge=True,
-    )
+    task = ExportTask(district_id, class_id, uuid.uuid4().hex)
+    queued = {
+        ("export", "state"): "queued",
+        ("export", "requested_at"): ports.clock(),
+        ("export", "requested_by"): caller.email,
+        ("export", "request_id"): task.requested,
+    }
+    if ports.store.update_if(layout.class_doc(district_id, class_id), _not_queued, queued):
+        ports.queue.enqueue(ports.queue_name, payload(task), name=task.name(), url=ports.task_url)
     return {"queued": True, "class_id": class_id}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.export.classes import check_teacher, class_doc
@@ -10,14 +10,22 @@ from shared.export.ports import ExportPorts
 from shared.export.status import export_status
 from shared.export.task import handle_export
 from shared.export.teacher_actions import link_class, request_export
-from shared.identity import Caller, verify_task_caller, verify_user
+from shared.identity import Caller, staff_role, verify_task_caller, verify_user
+from shared.ids import MAX_SOURCED_ID_BYTES
 from shared.tasks import parse_export_task, retry_count_of
 from shared.web.edge import ApiRequest, Response, Routes
 
 
 class LinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    section_id: str = Field(min_length=1)
+    section_id: str = Field(min_length=1, max_length=MAX_SOURCED_ID_BYTES)
+
+    @field_validator("section_id")
+    @classmethod
+    def _fits_an_id(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > MAX_SOURCED_ID_BYTES:
+            raise ValueError(f"a section id has at most {MAX_SOURCED_ID_BYTES} bytes")
+        return value
 
 
 def export_now(
@@ -51,8 +59,11 @@ ROUTES = Routes(
 
 
 def handle_teacher(ports: ExportPorts, request: ApiRequest) -> Response:
+    """Signs the caller in, routes, and lets only the district's staff through, before anything
+    of the district is read: a stranger gets the same 403 whether a class exists or not."""
     caller = verify_user(request.headers, ports.settings, ports.tokens)
     endpoint, args = ROUTES.match(request)
+    staff_role(ports.store, args["district_id"], caller)
     return endpoint(ports, request, caller, **args)
 
 

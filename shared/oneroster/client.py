@@ -20,7 +20,14 @@ from shared.oneroster.gradebook import (
     line_item_body,
     result_body,
 )
-from shared.oneroster.paging import Page, PageRequest, dedupe, next_request, parse_total
+from shared.oneroster.paging import (
+    Page,
+    PageRequest,
+    credible_total,
+    dedupe,
+    next_request,
+    parse_total,
+)
 from shared.oneroster.records import Parsed, parse_records
 from shared.oneroster.settings import ConnectionSettings
 from shared.oneroster.transport import OneRosterTransport
@@ -141,16 +148,16 @@ class OneRosterClient:
             result = self.transport.get(url, params)
         rows = envelope_rows(result.body, request.resource)
         records, dropped = dedupe(rows)
-        link_next = result.links.get("next", {}).get("url")
+        total = credible_total(parse_total(result.headers), request.offset, len(rows))
         following = next_request(
             request,
             request_url=result.url,
             rows=rows,
-            total=parse_total(result.headers),
+            total=total,
             has_link_header="Link" in result.headers,
-            link_next=link_next,
+            link_next=result.links.get("next", {}).get("url"),
         )
-        return Page(request, records, len(rows), parse_total(result.headers), following, dropped)
+        return Page(request, records, len(rows), total, following, dropped)
 
     def iter_pages(self, request: PageRequest) -> Iterator[Page]:
         """Walks every page, refusing a page that brings only records already seen."""

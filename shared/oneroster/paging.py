@@ -1,6 +1,9 @@
 """Paging rule, pure: follow `Link rel=next` when a Link header is sent; else continue while
 offset + received < X-Total-Count; else continue until an empty page. Never stop because a page
-was shorter than asked (servers clamp silently).
+was shorter than asked (servers clamp silently). A total is evidence of the end only when it is a
+plain count that the records received do not contradict (`credible_total`): a negative total, one
+below offset + received, or one that is not a count is ignored, and the walk goes on to an empty
+page.
 
 Sources: `limit`/`offset`, the `X-Total-Count` header and the next/last links of every collection
 come from the OneRoster 1.2 Rostering Service REST/JSON Binding and its official OpenAPI file (1.1
@@ -10,6 +13,7 @@ send neither header and clamp `limit`; docs/oneroster-client.md "Sources" lists 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from shared.oneroster.errors import PagingError
 
 MAX_PAGES = 20_000
+COUNT = re.compile(r"[0-9]{1,18}")  # ASCII digits only: no sign, "_", exponent or other script
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class Page:
     request: PageRequest
     records: list[dict[str, Any]]  # de-duplicated by sourcedId within the page, order kept
     received: int  # rows as sent, duplicates included (what the server's offset counts)
-    total: int | None  # X-Total-Count when sent
+    total: int | None  # X-Total-Count when sent and not contradicted by the rows (credible_total)
     next: PageRequest | None
     duplicates_dropped: int
 
@@ -95,11 +100,18 @@ def dedupe(rows: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
 
 
 def parse_total(headers: Mapping[str, str]) -> int | None:
+    """X-Total-Count when it is a count (digits only), else None: absent and unreadable alike."""
     raw = headers.get("X-Total-Count") or headers.get("x-total-count")
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except (TypeError, ValueError):
+    text = raw.strip() if isinstance(raw, str) else ""
+    return int(text) if COUNT.fullmatch(text) else None
+
+
+def credible_total(total: int | None, offset: int, received: int) -> int | None:
+    """The total when it may end a listing: a count not below the records already received.
+    One that the rows contradict (negative, or below offset + received) is not evidence."""
+    if total is None or total < 0 or offset + received > total:
         return None
+    return total
 
 
 def next_request(
@@ -138,8 +150,9 @@ def next_request(
         if not link_next:
             return None
         return replace(following, next_url=safe_next_url(request_url, link_next))
-    if total is not None:
-        return following if following.offset < total else None
+    total = credible_total(total, request.offset, len(rows))
+    if total is not None and following.offset == total:
+        return None
     return following
 
 

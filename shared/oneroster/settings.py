@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.oneroster.errors import ConfigurationError
-from shared.oneroster.vendors import PRESETS, explain_base_url, preset
+from shared.oneroster.vendors import PRESETS, explain_base_url, preset, preset_defaults
 
+PARAMETER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,31}")
+CREDENTIAL_WORDS = ("secret", "password", "passwd", "token", "key", "client", "auth", "signature")
 AuthMode = Literal["oauth2-basic", "oauth2-body", "oauth1-hmac-sha256", "oauth1-hmac-sha1"]
 OAUTH2_MODES = ("oauth2-basic", "oauth2-body")
 
@@ -58,6 +69,14 @@ class ConnectionSettings(BaseModel):
             raise ValueError("a base URL has no ?query or #fragment; remove it")
         return value.rstrip("/") if value else value
 
+    @field_validator("token_url")
+    @classmethod
+    def _no_secret_in_token_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        problem = token_url_query_problem(value, str(info.data.get("vendor", "generic")))
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> ConnectionSettings:
         if self.auth_mode in OAUTH2_MODES and not self.token_url:
@@ -98,16 +117,59 @@ class ConnectionSettings(BaseModel):
         return self.rostering_base_url
 
 
-def settings_from_preset(vendor: str, **fields: Any) -> ConnectionSettings:
-    """Settings with the vendor's defaults filled in; explicit fields win."""
-    chosen = preset(vendor)
-    defaults = {
-        "version": chosen.version,
-        "auth_mode": chosen.auth_mode,
-        "page_size": chosen.page_size,
-        "max_concurrency": chosen.max_concurrency,
-    }
-    return parse_settings({**defaults, **fields, "vendor": vendor})
+def token_query_names(vendor: str) -> frozenset[str]:
+    """The query parameters a vendor's token URL is documented with (Infinite Campus: appName)."""
+    shape = PRESETS[vendor].token_url_shape if vendor in PRESETS else None
+    query = urlsplit(shape).query if shape and shape.startswith("https://") else ""
+    return frozenset(name for name, _ in parse_qsl(query, keep_blank_values=True))
+
+
+def token_url_query_problem(url: str | None, vendor: str) -> str | None:
+    """Why a token URL's query may not be stored (it would keep a secret with the settings), or
+    None. Only the parameters of the vendor's documented token URL are allowed; values are never
+    quoted back."""
+    parts = urlsplit(url or "")
+    if parts.fragment:
+        return "a token URL has no #fragment; remove it"
+    allowed = token_query_names(vendor)
+    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)] or (
+        ["?"] if parts.query else []
+    )
+    refused = [name for name in dict.fromkeys(names) if name not in allowed]
+    secret_like = [n for n in refused if any(w in n.lower() for w in CREDENTIAL_WORDS)]
+    if secret_like:
+        return (
+            f"carries {_shown(secret_like)} in its query; a credential never goes in a URL "
+            "(it would be stored with the settings): remove it and enter the secret code in "
+            "its own field"
+        )
+    return _unexpected_query(refused, allowed, vendor) if refused else None
+
+
+def _unexpected_query(refused: list[str], allowed: frozenset[str], vendor: str) -> str:
+    label = PRESETS[vendor].label if vendor in PRESETS else vendor
+    got = f"(got {_shown(refused)})"
+    if allowed:
+        shape = PRESETS[vendor].token_url_shape
+        return (
+            f"takes only {', '.join(sorted(allowed))} in its query {got}; remove the rest: {shape}"
+        )
+    fits = [p for p in PRESETS.values() if set(refused) <= token_query_names(p.key)]
+    hint = f", or choose the vendor {fits[0].key} ({fits[0].token_url_shape})" if fits else ""
+    return f"takes no query with vendor {label} {got}; remove the ?… part{hint}"
+
+
+def _shown(names: list[str]) -> str:
+    """Parameter names fit to quote back: short identifiers only (a name may itself be a token)."""
+    return ", ".join(n if PARAMETER_NAME.fullmatch(n) else "a parameter" for n in names)
+
+
+def settings_from_preset(vendor: Any, **fields: Any) -> ConnectionSettings:
+    """Settings with the vendor's defaults (``preset_defaults``) filled in for the fields not
+    given; given fields win. An unknown vendor is refused by name, with the known ones."""
+    if not isinstance(vendor, str) or vendor not in PRESETS:
+        raise ConfigurationError(f"vendor: unknown vendor; choose one of {sorted(PRESETS)}")
+    return parse_settings({**preset_defaults(vendor), **fields, "vendor": vendor})
 
 
 def parse_settings(data: dict[str, Any]) -> ConnectionSettings:

@@ -131,6 +131,17 @@ def preset(key: str) -> VendorPreset:
         raise ValueError(f"unknown vendor {key!r}; choose one of {sorted(PRESETS)}") from None
 
 
+def preset_defaults(key: str) -> dict[str, object]:
+    """The connection settings a preset fills in when the admin leaves them out."""
+    chosen = preset(key)
+    return {
+        "version": chosen.version,
+        "auth_mode": chosen.auth_mode,
+        "page_size": chosen.page_size,
+        "max_concurrency": chosen.max_concurrency,
+    }
+
+
 def url_shape(vendor: VendorPreset, version: str, service: str) -> str:
     if vendor.key != "generic" and vendor.version == version:
         shape = (

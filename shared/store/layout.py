@@ -100,6 +100,11 @@ def usernames(district_id: str) -> str:
     return f"{district(district_id)}/usernames"
 
 
+def key_claims(district_id: str) -> str:
+    """Which SIS user of which school holds which (hashed) account-match key value."""
+    return f"{district(district_id)}/key_claims"
+
+
 def class_id_for(section_id: str) -> str:
     return f"sis-{safe_id(section_id)}"
 

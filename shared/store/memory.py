@@ -94,7 +94,7 @@ class MemoryStore:
                 self._docs[path] = {}
                 _merge(self._docs[path], data)
 
-    def update(self, path: str, data: Mapping[FieldName, Any]) -> None:
+    def update(self, path: str, data: Mapping[Any, Any]) -> None:
         with self._lock:
             if path not in self._docs:
                 raise KeyError(f"no document to update at {path}")
@@ -128,7 +128,7 @@ class MemoryStore:
         return sum(1 for _ in self.query(collection, *filters))
 
     def update_if(
-        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[FieldName, Any]
+        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]
     ) -> bool:
         with self._lock:
             if not condition(self.get(path)):
@@ -142,7 +142,7 @@ class MemoryStore:
             return sorted(p for p in self._docs if p.startswith(prefix))
 
 
-def _plain(data: Mapping[FieldName, Any]) -> dict[str, Any]:
+def _plain(data: Mapping[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in data.items():
         if not isinstance(name, str):

@@ -64,7 +64,7 @@ class DocumentStore(Protocol):
 
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None: ...
 
-    def update(self, path: str, data: Mapping[FieldName, Any]) -> None: ...
+    def update(self, path: str, data: Mapping[Any, Any]) -> None: ...
 
     def commit(self, writes: Iterable[Write]) -> int:
         """Applies the writes in batches; returns how many."""
@@ -77,7 +77,7 @@ class DocumentStore(Protocol):
     def count(self, collection: str, *filters: Filter) -> int: ...
 
     def update_if(
-        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[FieldName, Any]
+        self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]
     ) -> bool:
         """Atomically: updates the document when ``condition`` holds for what is stored."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from shared.sync.guards import Thresholds
 from shared.sync.schedule import Schedule
 
 MATCH_KEYS: tuple[MatchKey, ...] = ("email", "username", "identifier")
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 def _connection(district_id: str, doc: Mapping[str, Any]) -> ConnectionSettings:
@@ -38,20 +40,45 @@ def _selected_schools_problem(schools: Any) -> str | None:
     return None
 
 
-def _thresholds(guards: Any) -> tuple[Thresholds, str | None]:
+def _mapping(doc: Mapping[str, Any], name: str) -> tuple[Mapping[str, Any], str | None]:
+    """A field that holds an object: the object (empty when absent), or the problem."""
+    value = doc.get(name)
+    if value is None:
+        return {}, None
+    if not isinstance(value, Mapping):
+        return {}, f"{name}: must be an object; set it again in the sync settings"
+    return value, None
+
+
+def _fraction(value: Any) -> float | None:
+    """A number in (0, 1], or None. Booleans and text are not numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and 0 < value <= 1 else None
+
+
+def _count(value: Any) -> int | None:
+    """A whole number >= 0, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    whole = isinstance(value, int) or (math.isfinite(value) and value.is_integer())
+    return int(value) if whole and value >= 0 else None
+
+
+def _thresholds(guards: Mapping[str, Any]) -> tuple[Thresholds, str | None]:
     """The guard thresholds, or the defaults and the problem."""
-    try:
-        thresholds = Thresholds(
-            max_fraction=float(guards.get("max_fraction", 0.10)),
-            max_count=int(guards.get("max_count", 25)),
+    fraction = _fraction(guards.get("max_fraction", DEFAULT_THRESHOLDS.max_fraction))
+    count = _count(guards.get("max_count", DEFAULT_THRESHOLDS.max_count))
+    if fraction is None or count is None:
+        problem = (
+            "guards: max_fraction must be a number above 0 and at most 1 (0.10 = 10%) and "
+            "max_count a whole number of 0 or more"
         )
-    except (TypeError, ValueError):
-        problem = "guards: max_fraction must be a number and max_count a whole number"
         return Thresholds(), problem
-    return thresholds, None
+    return Thresholds(max_fraction=fraction, max_count=count), None
 
 
-def _match_key(accounts: Any) -> tuple[MatchKey, str | None]:
+def _match_key(accounts: Mapping[str, Any]) -> tuple[MatchKey, str | None]:
     """The account match key, or ``email`` and the problem."""
     match_key = accounts.get("match_key", "email")
     if match_key not in MATCH_KEYS:
@@ -59,10 +86,30 @@ def _match_key(accounts: Any) -> tuple[MatchKey, str | None]:
     return match_key, None
 
 
-def _schedule(value: Any) -> tuple[Schedule, str | None]:
+def _flag(
+    doc: Mapping[str, Any], name: str, default: bool, where: str = ""
+) -> tuple[bool, str | None]:
+    """A true/false setting: only JSON booleans count ("no" is not false)."""
+    value = doc.get(name, default)
+    if not isinstance(value, bool):
+        return default, f"{where}{name}: must be true or false"
+    return value, None
+
+
+SCHEDULE_FLAGS = ("delta_daily", "enabled")
+SCHEDULE_NUMBERS = ("window_start_hour", "window_end_hour", "full_weekday")
+
+
+def _schedule(value: Mapping[str, Any]) -> tuple[Schedule, str | None]:
     """The sync schedule, or the default schedule and the problem."""
+    for name in SCHEDULE_FLAGS:
+        if name in value and not isinstance(value[name], bool):
+            return Schedule(), f"schedule.{name}: must be true or false"
+    for name in SCHEDULE_NUMBERS:
+        if name in value and (isinstance(value[name], bool) or not isinstance(value[name], int)):
+            return Schedule(), f"schedule.{name}: must be a whole number"
     try:
-        return Schedule(**(value or {})), None
+        return Schedule(**value), None
     except (TypeError, ValueError, LookupError) as exc:
         return Schedule(), f"schedule: {exc}"
 
@@ -89,19 +136,27 @@ class DistrictConfig:
 
     @classmethod
     def from_doc(cls, district_id: str, doc: Mapping[str, Any]) -> DistrictConfig:
+        """The configuration; ConfigurationError names every bad field and its fix."""
         connection = _connection(district_id, doc)
-        secret_name = doc.get("secret_name")
-        schools = doc.get("selected_schools")
-        thresholds, guards_problem = _thresholds(doc.get("guards") or {})
-        accounts = doc.get("accounts") or {}
+        secret_name, schools = doc.get("secret_name"), doc.get("selected_schools")
+        guards, guards_shape = _mapping(doc, "guards")
+        accounts, accounts_shape = _mapping(doc, "accounts")
+        schedule_doc, schedule_shape = _mapping(doc, "schedule")
+        thresholds, guards_problem = _thresholds(guards)
         match_key, match_key_problem = _match_key(accounts)
-        schedule, schedule_problem = _schedule(doc.get("schedule"))
+        create_accounts, create_problem = _flag(accounts, "create_accounts", False, "accounts.")
+        schedule, schedule_problem = _schedule(schedule_doc)
+        export_enabled, export_problem = _flag(doc, "export_enabled", True)
+        connected, connected_problem = _flag(doc, "connected", True)
         _raise_problems(
             _secret_name_problem(secret_name),
             _selected_schools_problem(schools),
-            guards_problem,
-            match_key_problem,
-            schedule_problem,
+            guards_shape or guards_problem,
+            accounts_shape or match_key_problem,
+            create_problem,
+            schedule_shape or schedule_problem,
+            export_problem,
+            connected_problem,
         )
         return cls(
             district_id=district_id,
@@ -110,8 +165,8 @@ class DistrictConfig:
             selected_schools=tuple(schools) if schools is not None else None,
             thresholds=thresholds,
             match_key=match_key,
-            create_accounts=bool(accounts.get("create_accounts", False)),
+            create_accounts=create_accounts,
             schedule=schedule,
-            export_enabled=bool(doc.get("export_enabled", True)),
-            connected=bool(doc.get("connected", True)),
+            export_enabled=export_enabled,
+            connected=connected,
         )

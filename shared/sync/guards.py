@@ -1,5 +1,7 @@
 """Guards: removals and archives above the district's thresholds are held for an admin, while
-additions and updates go ahead. Pure."""
+additions and updates go ahead. When anything is held, every owner change of the school waits
+with it: a new owner takes the class (and its mark export) from the former one, so it is a
+removal too. Pure."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ class Thresholds:
 @dataclass(frozen=True, slots=True)
 class GuardedPlan:
     proceed: tuple[ClassChange, ...]
-    held: tuple[ClassChange, ...]  # only the removals, split off the changes they came from
+    held: tuple[ClassChange, ...]  # removals and owner changes, split off their changes
     reasons: tuple[str, ...]
 
     @property
@@ -39,6 +41,11 @@ class _Holds:
     archives: bool
     students: bool
     co_teachers: bool
+
+    @property
+    def owners(self) -> bool:
+        """Owner changes wait whenever something else does."""
+        return self.archives or self.students or self.co_teachers
 
 
 def _hold_reasons(
@@ -62,6 +69,7 @@ def _split_change(change: ClassChange, holds: _Holds) -> tuple[ClassChange, Clas
         else None,
         remove_students=change.remove_students if holds.students else (),
         remove_co_teachers=change.remove_co_teachers if holds.co_teachers else (),
+        owner_id=change.owner_id if holds.owners and not change.create else None,
     )
     if removal.is_empty():
         return removal, change
@@ -70,6 +78,7 @@ def _split_change(change: ClassChange, holds: _Holds) -> tuple[ClassChange, Clas
         archive_reason=None if removal.archive_reason else change.archive_reason,
         remove_students=() if removal.remove_students else change.remove_students,
         remove_co_teachers=() if removal.remove_co_teachers else change.remove_co_teachers,
+        owner_id=None if removal.owner_id else change.owner_id,
     )
     return removal, keep
 
@@ -118,4 +127,7 @@ def guard_plan(
     if not reasons:
         return GuardedPlan(plan.changes, (), ())
     proceed, held = _split_changes(plan.changes, holds)
+    owners = sum(1 for c in held if c.owner_id)
+    if owners:
+        reasons.append(f"{owners} owner change(s) wait too: the former owners keep their classes")
     return GuardedPlan(proceed, held, tuple(reasons))

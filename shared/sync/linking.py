@@ -1,18 +1,43 @@
 """Linking SIS users to the app's accounts: existing links are kept; unlinked users are matched
 by the district's key (case-insensitive, see accounts.py); optionally accounts are created with
-generated usernames. Each link records which key matched."""
+generated usernames. Each link records which key matched.
+
+A key value held by several SIS users anywhere in the district links none of them. The school
+steps of a run see one school each, in any order and in parallel, so each first records which
+of its users hold which value (``key_claims``, one document per school and user) and then reads
+the holders district-wide. A step that finds a value shared unlinks every holder (the link
+document says why) and clears the accounts from their synced classes; a step that links a user
+reads the holders again afterwards and undoes the link when a second holder appeared meanwhile.
+Either the first holder's re-read or the second holder's read sees both claims, so the outcome
+does not depend on the order of the steps or on duplicate deliveries."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.ids import safe_id
+from shared.ids import digest, safe_id
 from shared.store import layout
-from shared.store.ports import DocumentStore, Filter, Write
-from shared.sync.accounts import AccountMatch, SisPerson, generate_username, match_accounts
+from shared.store.ports import DELETE_FIELD, DocumentStore, Filter, Write
+from shared.sync.accounts import (
+    AccountMatch,
+    Claim,
+    MatchKey,
+    SisPerson,
+    claim_document,
+    generate_username,
+    key_hash,
+    link_document,
+    match_accounts,
+    membership_clears,
+    no_account_warnings,
+    shared_values,
+    shared_warnings,
+    unlinked_document,
+)
 from shared.sync.district import MATCH_KEYS, DistrictConfig
 from shared.sync.model import DataWarning
 
@@ -38,36 +63,6 @@ def plan_links(
     return LinkPlan(tuple(fresh.values()), left)
 
 
-def no_account_warnings(
-    unmatched: Sequence[SisPerson], key: str, school_id: str
-) -> list[DataWarning]:
-    return [
-        DataWarning(
-            "no_matching_account",
-            "user",
-            p.sourced_id,
-            f"no account has this {key}",
-            f"create the account in the app, correct the {key} in the SIS, or turn on "
-            "account creation",
-            school_id,
-        )
-        for p in unmatched
-        if p.key(key)  # type: ignore[arg-type]  # users without the key have their own warning
-    ]
-
-
-def link_document(
-    user_id: str, account_id: str, matched_by: str, value: str | None, now: dt.datetime
-) -> dict[str, Any]:
-    return {
-        "sis_user_id": user_id,
-        "account_id": account_id,
-        "matched_by": matched_by,
-        "value": value,
-        "linked_at": now,
-    }
-
-
 def _link_path(district_id: str, user_id: str) -> str:
     return f"{layout.account_links(district_id)}/{safe_id(user_id)}"
 
@@ -76,7 +71,9 @@ def read_links(
     store: DocumentStore, district_id: str, people: Sequence[SisPerson]
 ) -> dict[str, str]:
     found = store.get_many([_link_path(district_id, p.sourced_id) for p in people])
-    return {str(d["sis_user_id"]): str(d["account_id"]) for d in found.values()}
+    return {
+        str(d["sis_user_id"]): str(d["account_id"]) for d in found.values() if d.get("account_id")
+    }
 
 
 def accounts_by_key(
@@ -94,6 +91,214 @@ def accounts_by_key(
     return found
 
 
+# ---- key claims: who holds which key value, district-wide ---------------------------------------
+
+
+def _claim_path(district_id: str, school_id: str, user_id: str) -> str:
+    return f"{layout.key_claims(district_id)}/{digest(school_id, user_id, length=32)}"
+
+
+def claim_keys(
+    store: DocumentStore,
+    district_id: str,
+    key: MatchKey,
+    school_id: str,
+    people: Sequence[SisPerson],
+    now: dt.datetime,
+) -> dict[str, str]:
+    """Records the (hashed) key value each user of the school holds and releases the claims of
+    users the school no longer has; writes only what changed. Returns the hash by user id."""
+    wanted = {p.sourced_id: key_hash(key, v) for p in people if (v := p.key(key))}
+    held = {
+        str(doc.data.get("sis_user_id")): doc.data.get("value_hash")
+        for doc in store.query(layout.key_claims(district_id), Filter("school_id", "==", school_id))
+    }
+    changed: dict[str, str | None] = {u: h for u, h in wanted.items() if held.get(u) != h}
+    changed.update({u: None for u, h in held.items() if u not in wanted and h is not None})
+    store.commit(
+        Write(
+            "set",
+            _claim_path(district_id, school_id, user_id),
+            claim_document(user_id, school_id, value_hash, now),
+        )
+        for user_id, value_hash in changed.items()
+    )
+    return wanted
+
+
+def claims_of(
+    store: DocumentStore, district_id: str, hashes: Iterable[str]
+) -> dict[str, list[Claim]]:
+    """Every school's claims on these key values, by value hash."""
+    ordered = sorted(set(hashes))
+    found: dict[str, list[Claim]] = defaultdict(list)
+    for start in range(0, len(ordered), KEY_VALUES_PER_QUERY):
+        chunk = ordered[start : start + KEY_VALUES_PER_QUERY]
+        for doc in store.query(layout.key_claims(district_id), Filter("value_hash", "in", chunk)):
+            claim = Claim(str(doc.data["sis_user_id"]), str(doc.data["school_id"]))
+            found[str(doc.data["value_hash"])].append(claim)
+    return found
+
+
+# ---- undoing the links of a shared value --------------------------------------------------------
+
+
+def clear_memberships(
+    store: DocumentStore, district_id: str, revoked: Mapping[str, str], schools: Iterable[str]
+) -> None:
+    writes = []
+    for school_id in sorted(set(schools)):
+        for doc in store.query(
+            layout.classes(district_id),
+            Filter("origin", "==", "sis"),
+            Filter("sis.school_id", "==", school_id),
+        ):
+            if update := membership_clears(doc.data, revoked):
+                writes.append(Write("update", doc.path, update))
+    store.commit(writes)
+
+
+def unlink_shared(
+    store: DocumentStore,
+    district_id: str,
+    key: MatchKey,
+    shared: Mapping[str, Sequence[Claim]],
+    now: dt.datetime,
+) -> None:
+    """Every holder of a shared value is recorded as unlinked; an account it was linked to leaves
+    its synced classes, and an account created for it no longer matches by the shared value."""
+    reason = f"duplicate_{key}"
+    holders = {c.sis_user_id: c for claims in shared.values() for c in claims}
+    paths = {user_id: _link_path(district_id, user_id) for user_id in sorted(holders)}
+    stored = store.get_many(list(paths.values()))
+    revoked: dict[str, dict[str, Any]] = {}
+    for user_id, path in paths.items():
+        if (stored.get(path) or {}).get("account_id"):
+            revoked[user_id] = stored[path]
+    store.commit(
+        Write("set", path, unlinked_document(user_id, reason, now))
+        for user_id, path in paths.items()
+        if user_id in revoked or (stored.get(path) or {}).get("unlinked_because") != reason
+    )
+    if revoked:
+        schools = [c.school_id for v in shared.values() for c in v if c.sis_user_id in revoked]
+        accounts = {u: str(d["account_id"]) for u, d in revoked.items()}
+        clear_memberships(store, district_id, accounts, schools)
+        _forget_key(store, district_id, key, revoked.values())
+
+
+def _forget_key(
+    store: DocumentStore, district_id: str, key: MatchKey, links: Iterable[Mapping[str, Any]]
+) -> None:
+    """An account created for a user whose value turned out shared stops matching by it."""
+    store.commit(
+        Write(
+            "update",
+            f"{layout.accounts(district_id)}/{link['account_id']}",
+            {("match_keys", key): DELETE_FIELD},
+        )
+        for link in links
+        if link.get("matched_by") == "created"
+    )
+
+
+# ---- linking one school's users -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyView:
+    """A school's users' key values (hashed) and every claim on them, district-wide."""
+
+    hashes: dict[str, str]
+    claims: dict[str, list[Claim]]
+    shared: dict[str, list[Claim]]
+
+    def is_shared(self, user_id: str) -> bool:
+        return self.hashes.get(user_id) in self.shared
+
+    def holders(self, person: SisPerson) -> set[str]:
+        claims = self.claims.get(self.hashes.get(person.sourced_id, ""), ())
+        return {c.sis_user_id for c in claims} | {person.sourced_id}
+
+
+def read_key_view(
+    store: DocumentStore,
+    district_id: str,
+    key: MatchKey,
+    school_id: str,
+    people: Sequence[SisPerson],
+    now: dt.datetime,
+) -> KeyView:
+    hashes = claim_keys(store, district_id, key, school_id, people, now)
+    claims = claims_of(store, district_id, hashes.values())
+    return KeyView(hashes, claims, shared_values(claims))
+
+
+def _new_link_writes(
+    store: DocumentStore,
+    district: DistrictConfig,
+    plan: LinkPlan,
+    linked: dict[str, str],
+    now: dt.datetime,
+) -> list[Write]:
+    """Records the plan's links in ``linked`` and returns their writes; creates accounts for the
+    unmatched users when the district asks for it."""
+    district_id, writes = district.district_id, []
+    for match in plan.new_links:
+        linked[match.sis_user_id] = match.account_id
+        document = link_document(
+            match.sis_user_id, match.account_id, match.matched_by, match.value, now
+        )
+        writes.append(Write("set", _link_path(district_id, match.sis_user_id), document))
+    if district.create_accounts:
+        for person in plan.unmatched:
+            account_id = create_account(store, district_id, person, now)
+            linked[person.sourced_id] = account_id
+            document = link_document(person.sourced_id, account_id, "created", None, now)
+            writes.append(Write("set", _link_path(district_id, person.sourced_id), document))
+    return writes
+
+
+def _recheck(
+    store: DocumentStore,
+    district: DistrictConfig,
+    view: KeyView,
+    linked: Iterable[str],
+    now: dt.datetime,
+) -> tuple[set[str], list[DataWarning]]:
+    """Reads the holders of the values just linked again: a second holder that claimed one
+    meanwhile undoes the link. Returns the users unlinked and their warnings."""
+    hashes = {view.hashes[u] for u in linked if u in view.hashes}
+    shared = shared_values(claims_of(store, district.district_id, hashes))
+    if not shared:
+        return set(), []
+    unlink_shared(store, district.district_id, district.match_key, shared, now)
+    undone = {c.sis_user_id for claims in shared.values() for c in claims}
+    return undone, shared_warnings(shared, district.match_key)
+
+
+def _match(
+    store: DocumentStore,
+    district: DistrictConfig,
+    view: KeyView,
+    people: Sequence[SisPerson],
+    links: Mapping[str, str],
+    school_id: str,
+) -> tuple[LinkPlan, list[DataWarning]]:
+    """Matches the school's unlinked users whose value no other SIS user holds."""
+    key = district.match_key
+    unlinked = [p for p in people if p.sourced_id not in links and not view.is_shared(p.sourced_id)]
+    holders = {v: view.holders(p) for p in unlinked if (v := p.key(key))}
+    found = accounts_by_key(store, district.district_id, key, sorted(holders))
+    matches, unmatched, warnings = match_accounts(
+        unlinked, found, key, school_id=school_id, holders=holders
+    )
+    plan = plan_links(links, matches, unmatched)
+    if not district.create_accounts:
+        warnings.extend(no_account_warnings(plan.unmatched, key, school_id))
+    return plan, warnings
+
+
 def link_accounts(
     store: DocumentStore,
     district: DistrictConfig,
@@ -103,46 +308,24 @@ def link_accounts(
     dry_run: bool,
     now: dt.datetime,
 ) -> tuple[dict[str, str], list[DataWarning]]:
-    """Links by SIS user id, and the warnings of users left unlinked. A dry run writes nothing."""
+    """Links by SIS user id, and the warnings of users left unlinked. A dry run writes no link
+    (the key claims are facts of the SIS and are recorded even then)."""
     district_id, key = district.district_id, district.match_key
-    links = read_links(store, district_id, people)
-    unlinked = [p for p in people if p.sourced_id not in links]
-    if not unlinked:
-        return links, []
-    values = sorted({v for p in unlinked if (v := p.key(key))})
-    matches, unmatched, warnings = match_accounts(
-        people, accounts_by_key(store, district_id, key, values), key, school_id=school_id
-    )
-    plan = plan_links(links, matches, unmatched)
-    writes = []
-    for match in plan.new_links:
-        links[match.sis_user_id] = match.account_id
-        writes.append(
-            Write(
-                "set",
-                _link_path(district_id, match.sis_user_id),
-                link_document(
-                    match.sis_user_id, match.account_id, match.matched_by, match.value, now
-                ),
-            )
-        )
-    if district.create_accounts and not dry_run:
-        for person in plan.unmatched:
-            links[person.sourced_id] = create_account(store, district_id, person, now)
-            writes.append(
-                Write(
-                    "set",
-                    _link_path(district_id, person.sourced_id),
-                    link_document(
-                        person.sourced_id, links[person.sourced_id], "created", None, now
-                    ),
-                )
-            )
-    else:
-        warnings.extend(no_account_warnings(plan.unmatched, key, school_id))
-    if not dry_run:
-        store.commit(writes)
-    return links, warnings
+    view = read_key_view(store, district_id, key, school_id, people, now)
+    warnings = shared_warnings(view.shared, key)
+    if view.shared and not dry_run:
+        unlink_shared(store, district_id, key, view.shared, now)
+    stored = read_links(store, district_id, people)
+    links = {u: a for u, a in stored.items() if not view.is_shared(u)}
+    plan, match_warnings = _match(store, district, view, people, links, school_id)
+    warnings.extend(match_warnings)
+    if dry_run:
+        return {**links, **{m.sis_user_id: m.account_id for m in plan.new_links}}, warnings
+    linked: dict[str, str] = {}
+    store.commit(_new_link_writes(store, district, plan, linked, now))
+    undone, late_warnings = _recheck(store, district, view, linked, now)
+    links.update({u: a for u, a in linked.items() if u not in undone})
+    return links, warnings + late_warnings
 
 
 def account_document(person: SisPerson, username: str, now: dt.datetime) -> dict[str, Any]:

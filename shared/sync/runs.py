@@ -5,6 +5,7 @@ so no task updates a shared counter."""
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from shared.districts import load_district
 from shared.errors import NotFound
 from shared.ids import digest
+from shared.logs import redact
 from shared.store import layout
 from shared.store.ports import DocumentStore, Filter, Write
 from shared.sync.model import DataWarning
@@ -22,7 +24,11 @@ from shared.tasks import StartTask, payload
 log = logging.getLogger(__name__)
 
 RunKind = Literal["full", "delta"]
-TERMINAL_RUN_STATES = frozenset({"succeeded", "succeeded_with_warnings", "held", "failed"})
+DECIDING = "deciding"  # a held run whose admin decision is being carried out (holds.py)
+# The run's tasks are over: no step works on it and its outcome is not written again.
+TERMINAL_RUN_STATES = frozenset(
+    {"succeeded", "succeeded_with_warnings", "held", DECIDING, "failed"}
+)
 TERMINAL_SCHOOL_STATES = frozenset({"applied", "planned", "held", "failed"})
 
 
@@ -73,12 +79,27 @@ def load_run(store: DocumentStore, district_id: str, run_id: str) -> dict[str, A
     return run
 
 
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_URL_QUERY = re.compile(r"(https?://[^\s?#'\"]*)\?([^\s#'\",;)]*)")
+_CREDENTIAL = re.compile(r"(?i)\b(token|secret|password|key)(\s*[:=]?\s*)[A-Za-z0-9._~+/=-]{12,}")
+FAILURE_TEXT_LIMIT = 2000
+
+
+def failure_text(text: str) -> str:
+    """A failure reason fit to store and show: an SIS's own words may quote tokens, secrets or
+    URLs with credentials in their query; those are masked, and the text is bounded."""
+    text = _JWT.sub("[redacted]", redact(text))
+    text = _URL_QUERY.sub(lambda m: f"{m.group(1)}?{re.sub('=[^&]*', '=***', m.group(2))}", text)
+    text = _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    return text[:FAILURE_TEXT_LIMIT]
+
+
 def fail_run(ports: SyncPorts, district_id: str, run_id: str, reason: str, where: str) -> None:
     ports.store.set(
         layout.run(district_id, run_id),
         {
             "state": "failed",
-            "failure": {"reason": reason, "where": where},
+            "failure": {"reason": failure_text(reason), "where": failure_text(where)},
             "finished_at": ports.clock(),
         },
         merge=True,
@@ -133,6 +154,10 @@ def run_outcome(schools: Sequence[Mapping[str, Any]], warnings: int) -> dict[str
     return outcome
 
 
+def _still_running(run: Mapping[str, Any] | None) -> bool:
+    return run is not None and run.get("state") not in TERMINAL_RUN_STATES
+
+
 def maybe_finish_run(ports: SyncPorts, district_id: str, run_id: str) -> None:
     """Ends the run once every school ended. A count first, so each school's completion costs
     one aggregation; the school documents are read once, by the task that ends the run."""
@@ -149,9 +174,11 @@ def maybe_finish_run(ports: SyncPorts, district_id: str, run_id: str) -> None:
         return
     warnings = store.count(layout.run_part(district_id, run_id, "warnings"))
     outcome = run_outcome(schools, warnings)
-    store.set(
-        layout.run(district_id, run_id), {**outcome, "finished_at": ports.clock()}, merge=True
-    )
+    # Two schools ending at the same moment both get here; the transaction lets one finish it.
+    fields = {**outcome, "finished_at": ports.clock()}
+    finished = store.update_if(layout.run(district_id, run_id), _still_running, fields)
+    if not finished:
+        return
     log.info(
         "sync.run_done",
         extra={

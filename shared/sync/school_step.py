@@ -1,6 +1,7 @@
 """The school step, once every fetch of a school ended: infer removals (full sync), plan from the
-mirror, link accounts, guard, then apply what may proceed, hold the rest, and commit the
-watermarks. Each stage is a function of its own; this module tells the order."""
+mirror (a delta: removing only on records it fetched), link accounts, guard, then apply what may
+proceed, hold the rest, and commit the watermarks. Each stage is a function of its own; this
+module tells the order."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ from shared.sync.mirror_store import MirrorDocs, read_school_mirror
 from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
 from shared.sync.planner import plan_school_sync
 from shared.sync.ports import SyncPorts
-from shared.sync.removals import infer_removals, removal_fields
+from shared.sync.removals import (
+    infer_removals,
+    keep_evidenced_removals,
+    removal_fields,
+    removes_something,
+    without_unseen_removals,
+)
 from shared.sync.roster_docs import classroom_class_from
 from shared.sync.runs import TERMINAL_SCHOOL_STATES, load_run, maybe_finish_run, record_warnings
 from shared.sync.watermarks import commit_watermark
@@ -176,36 +183,68 @@ def _fail_school(ports: SyncPorts, task: SchoolTask, reason: str) -> dict[str, A
     return {"state": "failed"}
 
 
+def plan_from_mirror(
+    school_id: str,
+    docs: MirrorDocs,
+    current: Sequence[ClassroomClass],
+    terms: Mapping[str, Term],
+    today: dt.date,
+) -> SchoolPlan:
+    people = active_people(docs)
+    return plan_school_sync(
+        school_id=school_id,
+        sections=[mirror.section_from(d) for d in docs["classes"]],
+        enrollments=[mirror.enrollment_from(d) for d in docs["enrollments"]],
+        classes=current,
+        terms=terms,
+        known_users=people.__contains__,
+        today=today,
+        class_id_for=layout.class_id_for,
+    )
+
+
+def plan_school(
+    school_id: str,
+    docs: MirrorDocs,
+    current: Sequence[ClassroomClass],
+    terms: Mapping[str, Term],
+    today: dt.date,
+    delta_seen: Mapping[str, set[str]] | None = None,
+) -> SchoolPlan:
+    """The school's plan from its mirror. A delta (``delta_seen``: the ids its pages fetched)
+    keeps only the removals its own records show (see removals.py)."""
+    plan = plan_from_mirror(school_id, docs, current, terms, today)
+    if delta_seen is None or not any(removes_something(c) for c in plan.changes):
+        return plan
+    view = without_unseen_removals(delta_seen, docs)
+    if view is None:
+        return plan
+    return keep_evidenced_removals(plan, plan_from_mirror(school_id, view, current, terms, today))
+
+
 def _plan(
     ports: SyncPorts,
     district: DistrictConfig,
     run: Mapping[str, Any],
     task: SchoolTask,
     docs: MirrorDocs,
-) -> tuple[SchoolPlan, list[ClassroomClass], dict[str, str], dict[str, SisPerson]]:
+    pages: FetchedPages,
+) -> tuple[SchoolPlan, list[ClassroomClass], dict[str, str]]:
     store, district_id, school_id = ports.store, task.district_id, task.school_id
-    people = active_people(docs)
     current = read_school_classes(store, district_id, school_id)
-    plan = plan_school_sync(
-        school_id=school_id,
-        sections=[mirror.section_from(d) for d in docs["classes"]],
-        enrollments=[mirror.enrollment_from(d) for d in docs["enrollments"]],
-        classes=current,
-        terms=read_terms(store, district_id),
-        known_users=people.__contains__,
-        today=ports.clock().date(),
-        class_id_for=layout.class_id_for,
-    )
+    delta_seen = pages.ids if run.get("kind") == "delta" else None
+    terms, today = read_terms(store, district_id), ports.clock().date()
+    plan = plan_school(school_id, docs, current, terms, today, delta_seen)
     links, account_warnings = link_accounts(
         store,
         district,
-        list(people.values()),
+        list(active_people(docs).values()),
         school_id=school_id,
         dry_run=bool(run.get("dry_run")),
         now=ports.clock(),
     )
     plan = SchoolPlan(plan.school_id, plan.changes, plan.warnings + tuple(account_warnings))
-    return plan, current, links, people
+    return plan, current, links
 
 
 SUSPECT = (
@@ -217,7 +256,6 @@ SUSPECT = (
 def _apply(
     ports: SyncPorts,
     task: SchoolTask,
-    plan: SchoolPlan,
     guarded: GuardedPlan,
     links: dict[str, str],
     pages: FetchedPages,
@@ -234,18 +272,18 @@ def _plan_and_apply(
     task: SchoolTask,
     run: Mapping[str, Any],
     docs: MirrorDocs,
-    pages: FetchedPages | None,
+    pages: FetchedPages,
 ) -> dict[str, Any]:
     store, district_id, run_id = ports.store, task.district_id, task.run_id
     district = load_district(store, district_id)
     dry_run = bool(run.get("dry_run"))
-    plan, current, links, _people = _plan(ports, district, run, task, docs)
+    plan, current, links = _plan(ports, district, run, task, docs, pages)
     guarded = guard(plan, current, district)
     record_warnings(ports, district_id, run_id, plan.warnings)
     if guarded.held:
-        store.commit(hold_writes(district_id, run_id, task.school_id, guarded))
-    if not dry_run and pages is not None:
-        _apply(ports, task, plan, guarded, links, pages)
+        store.commit(hold_writes(district_id, run_id, task.school_id, guarded, links))
+    if not dry_run:
+        _apply(ports, task, guarded, links, pages)
     state = "planned" if dry_run else ("held" if guarded.held else "applied")
     summary = school_summary(plan, guarded)
     labels = {"district": district_id, "run": run_id, "school": task.school_id}
@@ -275,9 +313,8 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
     if failures:
         return _fail_school(ports, task, "; ".join(failures))
     docs = read_school_mirror(store, district_id, school_id)
-    full, dry_run = run.get("kind") == "full", bool(run.get("dry_run"))
-    pages = read_pages(store, district_id, run_id, school_id) if full or not dry_run else None
-    if full and pages is not None:
+    pages = read_pages(store, district_id, run_id, school_id)
+    if run.get("kind") == "full":
         suspect = mark_removed(ports, district_id, run_id, school_id, docs, pages)
         if suspect:
             return _fail_school(ports, task, SUSPECT.format(", ".join(suspect)))

@@ -45,7 +45,7 @@ def test_faults_and_duplicate_deliveries_still_give_exactly_one_of_each(
             response = requests.post(
                 f"{setup.harness.functions}/export_task",
                 json={"step": "export", "district_id": setup.district, "class_id": class_id},
-                headers={"X-CloudTasks-QueueName": "mark-export"},
+                headers=setup.harness.task_headers("export_task"),
                 timeout=120,
             )
             assert response.status_code == 200, response.text

@@ -15,7 +15,6 @@ from tests.conftest import SyncHarness
 from tools.oneroster_sis.faults import settings_from_mapping
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
-CLOUD_TASKS = {"X-CloudTasks-QueueName": "roster-sync"}
 
 
 def client(target: str) -> Any:
@@ -49,7 +48,7 @@ def test_a_configuration_error_found_mid_run_is_recorded_and_answered_200(
     )
     _running_run(sync_harness.db, district_id, run_id, layout.item_key("s1", "classes"))
     response = client("sync_task").post(
-        "/", json=_page_task(district_id, run_id), headers=CLOUD_TASKS
+        "/", json=_page_task(district_id, run_id), headers=sync_harness.task_headers()
     )
     run = sync_harness.db.document(layout.run(district_id, run_id)).get().to_dict()
     assert response.status_code == 200, response.get_json()
@@ -67,8 +66,9 @@ def test_the_last_delivery_of_a_failing_page_records_the_failure_whatever_the_he
     _running_run(sync_harness.db, district_id, "r1", item)
     task = _page_task(district_id, "r1")
     tasks = client("sync_task")
-    retried = tasks.post("/", json=task, headers={**CLOUD_TASKS, header: "0"})
-    final = tasks.post("/", json=task, headers={**CLOUD_TASKS, header: "12"})
+    signed = {k: v for k, v in sync_harness.task_headers().items() if "RetryCount" not in k}
+    retried = tasks.post("/", json=task, headers={**signed, header: "0"})
+    final = tasks.post("/", json=task, headers={**signed, header: "12"})
     fetch = sync_harness.db.document(f"{layout.run_part(district_id, 'r1', 'fetches')}/{item}")
     assert (retried.status_code, final.status_code) == (503, 200), final.get_json()
     assert fetch.get().to_dict()["state"] == "failed"
@@ -76,7 +76,7 @@ def test_the_last_delivery_of_a_failing_page_records_the_failure_whatever_the_he
 
 def test_an_unknown_function_path_names_the_endpoint(sync_harness: SyncHarness) -> None:
     response = client("sync_admin").get(
-        "/nowhere", headers={"Authorization": "Bearer local-dev:admin@district.example.org"}
+        "/nowhere", headers=sync_harness.headers("admin@district.example.org")
     )
     assert response.status_code == 404
     assert response.get_json()["error"]["message"] == "no endpoint GET /nowhere"

@@ -10,6 +10,8 @@ from pathlib import Path
 from functions.main import HTTP_TARGETS
 from tools.bundle import write_bundle
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def test_bundle_has_main_at_root_and_imports_standalone(tmp_path: Path) -> None:
     bundle = write_bundle(tmp_path / "source.zip")
@@ -33,7 +35,7 @@ def test_bundle_has_main_at_root_and_imports_standalone(tmp_path: Path) -> None:
 
 
 def test_every_http_target_is_deployed_by_terraform() -> None:
-    functions_tf = (Path(__file__).resolve().parents[2] / "infra" / "functions.tf").read_text()
+    functions_tf = (ROOT / "infra" / "functions.tf").read_text()
     for target in HTTP_TARGETS:
         assert f"    {target} " in functions_tf, f"{target} missing from infra/functions.tf"
 
@@ -42,3 +44,24 @@ def test_bundle_is_reproducible(tmp_path: Path) -> None:
     first = write_bundle(tmp_path / "a.zip").read_bytes()
     second = write_bundle(tmp_path / "b.zip").read_bytes()
     assert first == second
+
+
+def test_bundle_pins_every_runtime_dependency(tmp_path: Path) -> None:
+    """Production installs the closure of requirements.txt at the versions the tests ran with:
+    every line an exact pin from constraints.txt, indirect dependencies included, no dev tools."""
+    from tools.bundle import constraints
+
+    with zipfile.ZipFile(write_bundle(tmp_path / "source.zip")) as archive:
+        lines = archive.read("requirements.txt").decode().splitlines()
+    pins = {name.lower(): f"{name}=={version}" for name, version in constraints().values()}
+    entries = [line for line in lines if line and not line.startswith("#")]
+    assert all(line in pins.values() for line in entries), entries
+    names = {line.split("==")[0].lower().replace("_", "-") for line in entries}
+    top_level = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert top_level <= names
+    assert {"grpcio", "protobuf", "google-api-core", "urllib3", "werkzeug"} <= names  # indirect
+    assert not names & {"pytest", "mypy", "ruff", "python-hcl2", "checkov"}

@@ -65,7 +65,8 @@ def test_down_stops_every_process_and_port(tmp_path: Path) -> None:
     stack = LocalStack(tmp_path)
     stack.up(["firestore", "tasks", "sis", "functions"], ["--students=30"])
     services = list(stack.services.values())
-    assert {s.name for s in services} == {"firestore", "tasks", "sis", "functions"}
+    # the issuer comes with the tasks and functions: they sign and verify tokens with it
+    assert {s.name for s in services} == {"issuer", "firestore", "tasks", "sis", "functions"}
     assert all(port_open(s.port) for s in services)
     assert stack.down() == []
     for svc in services:

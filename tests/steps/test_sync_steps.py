@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.store import layout
 from shared.sync.runs import create_run, load_run
-from tests.steps.conftest import StepWorld
+from tests.conftest import StepWorld
 
 
 def _classes(world: StepWorld, district_id: str) -> dict[str, dict[str, Any]]:

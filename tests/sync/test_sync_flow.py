@@ -286,7 +286,7 @@ def test_faults_and_duplicate_deliveries_converge(make_sis, sync_harness) -> Non
         response = requests.post(
             f"{sync_harness.functions}/sync_task",
             json=task,
-            headers={"X-CloudTasks-QueueName": "roster-sync", "X-CloudTasks-TaskRetryCount": "0"},
+            headers=sync_harness.task_headers("sync_task"),
             timeout=60,
         )
         assert response.status_code == 200, response.text
@@ -360,7 +360,7 @@ def test_admin_api_refuses_strangers_and_bad_input(make_sis, sync_harness) -> No
     assert wrong.status_code == 400
     assert "wrong" not in wrong.text and "secret" in wrong.text
     task = requests.post(f"{sync_harness.functions}/sync_task", json={}, timeout=10)
-    assert task.status_code == 403
+    assert task.status_code == 401  # no token: not signed in
 
 
 def test_scheduler_starts_due_syncs_once_per_day(make_sis, sync_harness) -> None:
@@ -375,7 +375,7 @@ def test_scheduler_starts_due_syncs_once_per_day(make_sis, sync_harness) -> None
             "full_weekday": today.weekday(),
         },
     )
-    tick = {"X-CloudTasks-QueueName": "scheduler"}
+    tick = sync_harness.task_headers("sync_schedule")
     first = requests.post(f"{sync_harness.functions}/sync_schedule", headers=tick, timeout=60)
     assert first.status_code == 200, first.text
     started = [s for s in first.json()["started"] if s["district_id"] == district]
@@ -385,4 +385,4 @@ def test_scheduler_starts_due_syncs_once_per_day(make_sis, sync_harness) -> None
     again = requests.post(f"{sync_harness.functions}/sync_schedule", headers=tick, timeout=60)
     assert district not in {s["district_id"] for s in again.json()["started"]}
     unsigned = requests.post(f"{sync_harness.functions}/sync_schedule", timeout=60)
-    assert unsigned.status_code == 403
+    assert unsigned.status_code == 401

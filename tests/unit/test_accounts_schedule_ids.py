@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from shared.ids import from_safe_id, safe_id
-from shared.sync.accounts import SisPerson, generate_username, match_accounts, username_stem
+from shared.sync.accounts import (
+    SisPerson,
+    generate_username,
+    holders_by_value,
+    match_accounts,
+    membership_clears,
+    username_stem,
+)
 from shared.sync.schedule import Schedule, due_sync
 
 
@@ -16,10 +23,12 @@ def person(sid: str, email: str | None, role: str = "student", **kw) -> SisPerso
 
 
 def test_matching_is_case_insensitive_and_records_the_key() -> None:
+    people = [person("u1", "Ana.Lopez@School.org"), person("u2", "new@school.org")]
     matches, unmatched, warnings = match_accounts(
-        [person("u1", "Ana.Lopez@School.org"), person("u2", "new@school.org")],
+        people,
         {"ana.lopez@school.org": ["acc-1"]},
         "email",
+        holders=holders_by_value(people, "email"),
     )
     assert [(m.sis_user_id, m.account_id, m.matched_by) for m in matches] == [
         ("u1", "acc-1", "email")
@@ -28,15 +37,17 @@ def test_matching_is_case_insensitive_and_records_the_key() -> None:
 
 
 def test_missing_duplicate_and_ambiguous_emails_are_warnings_not_links() -> None:
+    people = [
+        person("u1", None),
+        person("u2", "twin@x.org"),
+        person("u3", "TWIN@x.org"),
+        person("u4", "shared@x.org"),
+    ]
     matches, unmatched, warnings = match_accounts(
-        [
-            person("u1", None),
-            person("u2", "twin@x.org"),
-            person("u3", "TWIN@x.org"),
-            person("u4", "shared@x.org"),
-        ],
+        people,
         {"twin@x.org": ["a"], "shared@x.org": ["b", "c"]},
         "email",
+        holders=holders_by_value(people, "email"),
     )
     assert matches == []
     assert [p.sourced_id for p in unmatched] == ["u1"]  # no email: an account may be created
@@ -83,3 +94,31 @@ def test_safe_ids_round_trip_and_use_only_safe_characters(sourced_id: str) -> No
     assert from_safe_id(encoded) == sourced_id
     assert all(ch.isalnum() or ch in "-~" for ch in encoded)
     assert not encoded.startswith("__") and encoded not in (".", "..")
+
+
+def test_a_key_value_held_in_another_school_is_a_warning_not_a_link() -> None:
+    matches, unmatched, warnings = match_accounts(
+        [person("u1", "kid@x.org")],
+        {"kid@x.org": ["a"]},
+        "email",
+        holders={"kid@x.org": {"u1", "u9"}},
+    )
+    assert (matches, unmatched) == ([], [])
+    assert [(w.sourced_id, w.code) for w in warnings] == [("u1", "duplicate_email")]
+    assert "u9" in warnings[0].reason and "own email" in warnings[0].fix
+
+
+def test_unlinking_takes_the_account_out_of_synced_memberships_only() -> None:
+    cls = {
+        "owner": {"sis_user_id": "t1", "account_id": "acc-t"},
+        "students": {
+            "s1": {"sis_user_id": "s1", "account_id": "acc-s", "source": "sis"},
+            "s2": {"sis_user_id": "s2", "account_id": "acc-s", "source": "manual"},
+            "s3": {"sis_user_id": "s3", "account_id": "acc-3", "source": "sis"},
+        },
+    }
+    revoked = {"t1": "acc-t", "s1": "acc-s", "s2": "acc-s"}
+    assert membership_clears(cls, revoked) == {
+        ("owner", "account_id"): None,
+        ("students", "s1", "account_id"): None,
+    }

@@ -160,12 +160,62 @@ def test_selected_schools_that_are_not_a_list_of_ids_are_refused(schools: Any) -
     )
 
 
+GUARDS_FIX = (
+    "guards: max_fraction must be a number above 0 and at most 1 (0.10 = 10%) and max_count a "
+    "whole number of 0 or more"
+)
+
+
 @pytest.mark.parametrize(
     "guards", [{"max_fraction": "ten percent"}, {"max_count": "many"}, {"max_count": None}]
 )
 def test_guards_that_are_not_numbers_are_refused(guards: dict[str, Any]) -> None:
-    assert refusal(guards=guards) == (
-        "guards: max_fraction must be a number and max_count a whole number"
+    assert refusal(guards=guards) == GUARDS_FIX
+
+
+@pytest.mark.parametrize(
+    "guards",
+    [
+        {"max_fraction": float("inf")},
+        {"max_fraction": float("nan")},
+        {"max_fraction": -0.1},
+        {"max_fraction": 0},
+        {"max_fraction": 1.5},
+        {"max_fraction": True},
+        {"max_count": -1},
+        {"max_count": 2.5},
+        {"max_count": float("inf")},
+        {"max_count": False},
+    ],
+)
+def test_guards_that_are_not_finite_or_out_of_range_are_refused(guards: dict[str, Any]) -> None:
+    assert refusal(guards=guards) == GUARDS_FIX
+
+
+@pytest.mark.parametrize("field", ["guards", "accounts", "schedule"])
+@pytest.mark.parametrize("value", [["max_count", 5], "yes", 7])
+def test_settings_that_must_be_objects_are_refused_by_name(field: str, value: Any) -> None:
+    assert refusal(**{field: value}) == (
+        f"{field}: must be an object; set it again in the sync settings"
+    )
+
+
+@pytest.mark.parametrize("text", ["no", "false", "0", 1, None])
+def test_create_accounts_must_be_a_boolean_not_text_that_reads_like_one(text: Any) -> None:
+    assert refusal(accounts={"create_accounts": text}) == (
+        "accounts.create_accounts: must be true or false"
+    )
+
+
+@pytest.mark.parametrize("field", ["export_enabled", "connected"])
+def test_district_switches_must_be_booleans(field: str) -> None:
+    assert refusal(**{field: "no"}) == f"{field}: must be true or false"
+
+
+def test_schedule_switches_and_hours_must_have_their_types() -> None:
+    assert refusal(schedule={"enabled": "no"}) == "schedule.enabled: must be true or false"
+    assert refusal(schedule={"window_start_hour": "1"}) == (
+        "schedule.window_start_hour: must be a whole number"
     )
 
 

@@ -16,6 +16,7 @@ from shared.sync.model import (
     Term,
 )
 from shared.sync.planner import plan_school_sync
+from shared.sync.removals import keep_evidenced_removals, without_unseen_removals
 
 TODAY = dt.date(2026, 11, 23)
 TERMS = {
@@ -253,3 +254,67 @@ def test_guard_lets_small_changes_through() -> None:
         thresholds=Thresholds(),
     )
     assert not guarded.is_held and guarded.proceed == result.changes
+
+
+def _guard(result, students: int = 40):
+    return guard_plan(
+        result,
+        existing_classes=2,
+        existing_students=students,
+        existing_co_teachers=0,
+        thresholds=Thresholds(),
+    )
+
+
+def _mass_removal_and_owner_change():
+    """Section 1 loses 39 of its 40 students; section 2 changes its primary teacher."""
+    roster = {f"s-{i}": Member() for i in range(40)}
+    classes = [
+        synced(students=roster),
+        synced(class_id="sis-sec-2", section_id="sec-2", owner_id="t-1", students={}),
+    ]
+    enrollments = [teacher("t-1"), student("s-0"), student("new"), teacher("t-2", "sec-2")]
+    return plan([section(), section("sec-2")], enrollments, classes)
+
+
+def test_guard_holds_the_owner_changes_of_a_held_plan_so_former_owners_keep_their_classes() -> None:
+    guarded = _guard(_mass_removal_and_owner_change())
+    assert [c.owner_id for c in guarded.held] == [None, "t-2"]
+    assert all(c.owner_id is None for c in guarded.proceed)
+    assert guarded.proceed[0].add_students == ("new",)
+    assert "owner change(s) wait too" in guarded.reasons[-1]
+
+
+def test_guard_lets_owner_changes_through_when_nothing_is_held() -> None:
+    result = plan(
+        [section()],
+        [teacher("t-2"), student("s-1"), student("s-2")],
+        [synced()],
+    )
+    guarded = _guard(result, students=2)
+    assert not guarded.is_held and only_change(result).owner_id == "t-2"
+    assert guarded.proceed == result.changes
+
+
+def test_a_delta_views_removals_it_did_not_fetch_as_still_active() -> None:
+    old = {"_id": "e-1", "status": "tobedeleted"}
+    fetched = {"_id": "e-2", "status": "tobedeleted"}
+    seen = {"enrollments": {"e-2"}}
+    view = without_unseen_removals(seen, {"classes": [], "enrollments": [old, fetched]})
+    assert view is not None
+    assert [d["status"] for d in view["enrollments"]] == ["active", "tobedeleted"]
+    assert old["status"] == "tobedeleted"  # the mirror as read is not changed
+    assert without_unseen_removals(seen, {"classes": [], "enrollments": [fetched]}) is None
+
+
+def test_a_delta_keeps_only_the_removals_its_own_records_show() -> None:
+    roster = {"s-1": Member(), "s-2": Member(), "s-3": Member()}
+    current = [
+        synced(students=roster),
+        synced(class_id="sis-sec-2", section_id="sec-2", students={}),
+    ]
+    everyone = [teacher("t-1"), student("s-1"), student("s-2"), student("s-3")]
+    now = plan([section(), section("sec-2", status="tobedeleted")], everyone[:2], current)
+    evidence = plan([section(), section("sec-2")], everyone[:3], current)
+    kept = keep_evidenced_removals(now, evidence)
+    assert only_change(kept).remove_students == ("s-3",)  # s-2 and the archive are older news

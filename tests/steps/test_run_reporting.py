@@ -1,0 +1,76 @@
+"""What a run tells the admin (issue 16, row 11): a selected school the SIS does not send is a
+warning the admin sees, and an SIS's own error text never carries a token, a secret or a URL's
+query into the run's failure."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from shared.oneroster.errors import PermanentError
+from shared.sync.runs import create_run, load_run
+from shared.sync.service import handle_task
+from shared.sync.status import run_status
+from shared.tasks import parse_sync_task
+from tests.conftest import StepWorld
+
+# Its warning id sorts after most others (warning ids are hashes), which is where a run with
+# hundreds of warnings hid it.
+MISSING_SCHOOL = "sch-0003"
+
+
+def test_a_selected_school_the_sis_does_not_send_is_a_warning_the_admin_sees(
+    make_sis, step_world: StepWorld
+) -> None:
+    running = make_sis(students=600, schools=2)  # hundreds of "no matching account" warnings
+    district = step_world.register(running, selected_schools=["sch-0002", MISSING_SCHOOL])
+    run_id = create_run(
+        step_world.ports, district, kind="full", dry_run=False, requested_by="t@example.org"
+    )
+    step_world.drain()
+    status = run_status(step_world.store, district, run_id)
+    missing = [w for w in status["warnings"] if w["code"] == "selected_school_missing"]
+    assert status["state"] == "succeeded_with_warnings"
+    assert [w["sourced_id"] for w in missing] == [MISSING_SCHOOL]
+    assert status["warnings_total"] > len(status["warnings"])
+
+
+SIS_TEXT = (
+    "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjbGllbnQifQ.c2lnbmF0dXJl rejected for "
+    "https://sis.example.org/ims/oneroster/v1p1/schools?access_token=abc123&appName=district "
+    "(Authorization: Bearer s3cr3t-bearer; client_secret=hunter2)"
+)
+
+
+class RefusingReader:
+    def fetch_all(self, resource: str) -> Any:
+        raise PermanentError(
+            f"the SIS refused access (403) at https://sis.example.org/x; grant the scopes. "
+            f"The SIS said: {SIS_TEXT!r}."
+        )
+
+
+class RefusingClients:
+    def client_for(self, district: Any) -> RefusingReader:
+        return RefusingReader()
+
+    def forget(self, district_id: str) -> None: ...
+
+
+def test_an_sis_error_text_is_stored_without_tokens_secrets_or_query_values(
+    make_sis, step_world: StepWorld
+) -> None:
+    district = step_world.register(make_sis(students=10))
+    run_id = create_run(
+        step_world.ports, district, kind="full", dry_run=False, requested_by="t@example.org"
+    )
+    ports = dataclasses.replace(step_world.ports, sis=RefusingClients())
+    for task in step_world.queue.take():
+        handle_task(ports, parse_sync_task(task))
+    stored = load_run(step_world.store, district, run_id)["failure"]["reason"]
+    shown = run_status(step_world.store, district, run_id)["failure"]["reason"]
+    assert "schools?access_token=***&appName=***" in stored
+    for reason in (stored, shown):
+        assert reason.startswith("the SIS refused access (403)")
+        for secret in ("eyJhbGciOiJIUzI1NiJ9", "abc123", "s3cr3t-bearer", "hunter2", "=district"):
+            assert secret not in reason
