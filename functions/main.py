@@ -11,7 +11,8 @@ from flask import Request
 from shared.logs import configure_logging
 from shared.runtime import runtime
 from shared.settings import VERSION
-from shared.web.edge import ApiRequest, Response, read_body, respond
+from shared.web.contract import CONTRACT_TYPE, asks_for_contract, contract_text
+from shared.web.edge import ApiRequest, Response, content_type, read_body, respond
 
 HTTP_TARGETS = (
     "healthz",
@@ -28,31 +29,45 @@ def _request(request: Request) -> ApiRequest:
     # request.headers stays werkzeug's case-insensitive Headers: never copy it into a dict.
     headers = cast(Mapping[str, str], request.headers)
     # The edge reads the body itself: a size limit, JSON objects only, a nesting limit.
-    return ApiRequest(request.method, request.path, headers, read_body(request.stream))
+    body = read_body(request.stream)
+    return ApiRequest(request.method, request.path, headers, body, request.args.to_dict())
 
 
-def _answer(response: Response) -> tuple[dict[str, Any], int]:
+Answer = tuple[Any, int, dict[str, str]]
+
+
+def _answer(response: Response) -> Answer:
+    """Flask's (body, status, headers): errors are application/problem+json (RFC 9457)."""
     status, body = response
-    return body, status
+    return body, status, {"Content-Type": content_type(body)}
+
+
+def _contract() -> Answer:
+    return contract_text(), 200, {"Content-Type": CONTRACT_TYPE}
 
 
 @functions_framework.http
-def healthz(request: Request) -> tuple[dict[str, str], int]:
-    """Liveness check for uptime probes and the local stack; touches no backing service."""
-    return {"status": "ok", "service": "rostersync", "version": VERSION}, 200
+def healthz(request: Request) -> Answer:
+    """Liveness check for uptime probes and the local stack; touches no backing service. Also
+    serves the OpenAPI document (GET /openapi.yaml)."""
+    if asks_for_contract(request.method, request.path):
+        return _contract()
+    return _answer((200, {"status": "ok", "service": "rostersync", "version": VERSION}))
 
 
 @functions_framework.http
-def sync_admin(request: Request) -> tuple[dict[str, Any], int]:
+def sync_admin(request: Request) -> Answer:
     """District admins: connect the SIS, sync now (full, delta, dry run), run status, decide
     held runs, sync settings. See docs/http-api.md."""
     from shared.sync.admin_api import handle_admin
 
+    if asks_for_contract(request.method, request.path):
+        return _contract()
     return _answer(respond(lambda: handle_admin(runtime().admin_ports(), _request(request))))
 
 
 @functions_framework.http
-def sync_task(request: Request) -> tuple[dict[str, Any], int]:
+def sync_task(request: Request) -> Answer:
     """Cloud Tasks target: one sync step (start, one page, one school's plan and apply)."""
     from shared.sync.task_api import handle_task_request
 
@@ -60,7 +75,7 @@ def sync_task(request: Request) -> tuple[dict[str, Any], int]:
 
 
 @functions_framework.http
-def sync_schedule(request: Request) -> tuple[dict[str, Any], int]:
+def sync_schedule(request: Request) -> Answer:
     """Cloud Scheduler target: starts the syncs that are due."""
     from shared.sync.task_api import handle_schedule
 
@@ -68,16 +83,18 @@ def sync_schedule(request: Request) -> tuple[dict[str, Any], int]:
 
 
 @functions_framework.http
-def export_teacher(request: Request) -> tuple[dict[str, Any], int]:
-    """Teachers: export a class's marks, read what happened per assignment and mark, link a
-    hand-made class to an SIS section. See docs/http-api.md."""
+def export_teacher(request: Request) -> Answer:
+    """Teachers: their classes (offers, rename, hand-made roster changes, links) and mark export
+    (export, what happened per assignment and mark). See docs/http-api.md."""
     from shared.export.teacher_api import handle_teacher
 
+    if asks_for_contract(request.method, request.path):
+        return _contract()
     return _answer(respond(lambda: handle_teacher(runtime().export_ports(), _request(request))))
 
 
 @functions_framework.http
-def export_task(request: Request) -> tuple[dict[str, Any], int]:
+def export_task(request: Request) -> Answer:
     """Cloud Tasks target of the mark-export queue: exports one class."""
     from shared.export.teacher_api import handle_export_task
 

@@ -25,6 +25,70 @@ resource "google_firestore_index" "classes_by_school" {
   }
 }
 
+# The admin's runs list, newest first, filtered by state.
+resource "google_firestore_index" "runs_by_state" {
+  database    = google_firestore_database.default.name
+  collection  = "runs"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# The admin's runs list, newest first, filtered by kind.
+resource "google_firestore_index" "runs_by_kind" {
+  database    = google_firestore_database.default.name
+  collection  = "runs"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "kind"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# The runs list by kind and state; the district's latest ended full run (its warnings).
+resource "google_firestore_index" "runs_by_kind_and_state" {
+  database    = google_firestore_database.default.name
+  collection  = "runs"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "kind"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "created_at"
+    order      = "DESCENDING"
+  }
+}
+
+# A run's warnings of one kind in one school, in document order.
+resource "google_firestore_index" "warnings_by_code_and_school" {
+  database    = google_firestore_database.default.name
+  collection  = "warnings"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "code"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "school_id"
+    order      = "ASCENDING"
+  }
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

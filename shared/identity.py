@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.settings import Settings
 from shared.store import layout
 from shared.store.ports import DocumentStore
@@ -54,11 +54,17 @@ def verify_task_caller(
         raise Forbidden("task handlers accept only the task service account")
 
 
+NOT_YOURS = (
+    "no such district among yours; check the district id, or ask its admin to add you as staff"
+)
+
+
 def staff_role(store: DocumentStore, district_id: str, caller: Caller) -> dict[str, Any]:
-    """The caller's role in the district (``districts/{d}/staff/{email}``); 403 when none."""
+    """The caller's role in the district (``districts/{d}/staff/{email}``). A caller who is not
+    a member gets 404, the answer for a district that does not exist: no existence leak."""
     role = store.get(layout.staff(district_id, caller.email))
     if role is None:
-        raise Forbidden("you are not a member of this district")
+        raise NotFound(NOT_YOURS)
     return role
 
 

@@ -76,7 +76,7 @@ def make_sis() -> Iterator[Callable[..., RunningSis]]:
         seed: int = 3,
         profile_name: str = "spec",
         prefix: str = "",
-        strict: bool = False,
+        strict: bool = True,
         **spec: Any,
     ) -> RunningSis:
         store = Store()
@@ -346,3 +346,14 @@ def step_world() -> StepWorld:
     clients = OneRosterClients(secrets, local_dev=True)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
     return StepWorld(store, queue, SyncPorts(store, queue, clients, now), secrets)
+
+
+# ---- The OpenAPI contract (shared/web/openapi.yaml) ---------------------------------------------
+# Every answer of the functions that a test receives, through requests (the local stack) or a
+# functions-framework test client, is checked against the document (tests/contract/checker.py).
+@pytest.fixture(autouse=True, scope="session")
+def answers_follow_the_contract() -> Iterator[None]:
+    from tests.contract.checker import install_contract_checks
+
+    with install_contract_checks():
+        yield

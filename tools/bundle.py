@@ -113,6 +113,9 @@ def bundle_members() -> list[tuple[str, Path | bytes]]:
         ("requirements.txt", pinned_requirements().encode("utf-8")),
     ]
     members += [(str(p.relative_to(ROOT)), p) for p in sorted((ROOT / "shared").rglob("*.py"))]
+    # The OpenAPI document the functions serve (GET /openapi.yaml).
+    contract = ROOT / "shared" / "web" / "openapi.yaml"
+    members.append((str(contract.relative_to(ROOT)), contract))
     return members
 
 

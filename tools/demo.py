@@ -16,6 +16,7 @@ from google.cloud import firestore, tasks_v2
 
 from shared.adapters.cloud_tasks import make_tasks_client
 from shared.ids import safe_id
+from tools.demo_classroom import classroom_demo
 from tools.local_issuer import stack_id_token
 from tools.localstack import ALL_SERVICES, LocalStack, queue_path
 
@@ -453,9 +454,20 @@ def main() -> int:
     delta = wait_for_run(functions, run_id)
     print_run("Delta sync", delta)
     exported = export_demo(env, db, sis)
+    teacher_ok = classroom_demo(
+        functions,
+        db,
+        DEMO_DISTRICT,
+        lambda email: stack_id_token(email, LocalStack().env()),
+        lambda kind: wait_for_run(
+            functions, admin_call(functions, "POST", "/runs", {"kind": kind}).json()["run_id"]
+        ),
+        step=9,
+    )
     ok = (
         stored
         and exported
+        and teacher_ok
         and full["state"].startswith("succeeded")
         and delta["state"].startswith("succeeded")
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.store.ports import DELETE_FIELD, Data, Doc, FieldName, Filter, Write
+from shared.store.ports import DELETE_FIELD, Data, Doc, FieldName, Filter, Order, Write
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client, Query
@@ -112,6 +112,23 @@ class FirestoreStore:
             query = query.limit(limit)
         for snapshot in query.stream():
             yield Doc(snapshot.id, snapshot.reference.path, snapshot.to_dict() or {})
+
+    def page(
+        self,
+        collection: str,
+        *filters: Filter,
+        order: Sequence[Order],
+        after: Sequence[Any] | None = None,
+        limit: int,
+    ) -> list[Doc]:
+        query: Any = self._query(collection, filters)
+        for spec in order:
+            query = query.order_by(
+                spec.field, direction="DESCENDING" if spec.descending else "ASCENDING"
+            )
+        if after is not None:
+            query = query.start_after(list(after))
+        return [Doc(s.id, s.reference.path, s.to_dict() or {}) for s in query.limit(limit).stream()]
 
     def count(self, collection: str, *filters: Filter) -> int:
         aggregation: Any = self._query(collection, filters).count()

@@ -57,8 +57,17 @@ def check_teacher(
         raise Forbidden("only a teacher of this class can do this")
 
 
+DISCONNECTED = (
+    "The district's SIS is disconnected, so nothing is exported; ask the district admin to "
+    "reconnect it (PUT /connection)."
+)
+
+
 def export_enabled_district(store: DocumentStore, district_id: str) -> DistrictConfig:
+    """The district, when it is connected (Conflict) and lets teachers export (Forbidden)."""
     district = load_district(store, district_id)
+    if not district.connected:
+        raise Conflict(DISCONNECTED)
     if not district.export_enabled:
         raise Forbidden(EXPORT_OFF)
     return district

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.classroom import teacher_api as classes_api
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.export.classes import check_teacher, class_doc
 from shared.export.ports import ExportPorts
@@ -59,9 +60,12 @@ ROUTES = Routes(
 
 
 def handle_teacher(ports: ExportPorts, request: ApiRequest) -> Response:
-    """Signs the caller in, routes, and lets only the district's staff through, before anything
+    """Signs the caller in and routes: the class routes of shared/classroom/teacher_api.py, else
+    mark export's, which let only the district's staff through, before anything
     of the district is read: a stranger gets the same 403 whether a class exists or not."""
     caller = verify_user(request.headers, ports.settings, ports.tokens)
+    if classes_api.handles(request):
+        return classes_api.handle_classes(ports, request, caller)
     endpoint, args = ROUTES.match(request)
     staff_role(ports.store, args["district_id"], caller)
     return endpoint(ports, request, caller, **args)

@@ -79,7 +79,7 @@ class PageRequest:
 @dataclass(frozen=True)
 class Page:
     request: PageRequest
-    records: list[dict[str, Any]]  # de-duplicated by sourcedId within the page, order kept
+    records: list[dict[str, Any]]  # exact repeats within the page dropped, order kept
     received: int  # rows as sent, duplicates included (what the server's offset counts)
     total: int | None  # X-Total-Count when sent and not contradicted by the rows (credible_total)
     next: PageRequest | None
@@ -87,14 +87,16 @@ class Page:
 
 
 def dedupe(rows: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
-    seen: set[str] = set()
+    """Drops exact repeats of a row (Skyward repeats staff rows). A row that repeats a sourcedId
+    with different fields is kept, so the parser can keep the first and say why it skipped it."""
+    seen: dict[str, list[Any]] = {}
     kept: list[dict[str, Any]] = []
     for row in rows:
         key = row.get("sourcedId") if isinstance(row, dict) else None
-        if isinstance(key, str) and key in seen:
-            continue
         if isinstance(key, str):
-            seen.add(key)
+            if row in seen.setdefault(key, []):
+                continue
+            seen[key].append(row)
         kept.append(row)
     return kept, len(rows) - len(kept)
 

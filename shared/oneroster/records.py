@@ -277,12 +277,13 @@ def parse_record(kind: str, row: Any, version: str) -> Any:
 
 
 def parse_records(kind: str, rows: Iterable[Any], version: str) -> Parsed[Any]:
-    """Every usable record, in order; the first of duplicate sourcedIds is kept."""
+    """Every usable record, in order; the first of duplicate sourcedIds is kept, and a later one
+    that differs from it is rejected with a reason."""
     if kind not in PARSERS:
         raise ValueError(f"no parser for {kind!r}; one of {sorted(PARSERS)}")
     records: list[Any] = []
     rejections: list[Rejection] = []
-    seen: set[str] = set()
+    seen: dict[str, Any] = {}
     for index, row in enumerate(rows):
         try:
             record = parse_record(kind, row, version)
@@ -292,8 +293,15 @@ def parse_records(kind: str, rows: Iterable[Any], version: str) -> Parsed[Any]:
                 Rejection(kind, index, text(raw_id), f"{kind} record skipped: {problem}")
             )
             continue
-        if record.sourced_id in seen:
-            continue
-        seen.add(record.sourced_id)
-        records.append(record)
+        first = seen.setdefault(record.sourced_id, record)
+        if first is record:
+            records.append(record)
+        elif first != record:  # an identical repeat (a known vendor quirk) is harmless
+            rejections.append(Rejection(kind, index, record.sourced_id, _DUPLICATE.format(kind)))
     return Parsed(tuple(records), tuple(rejections))
+
+
+_DUPLICATE = (
+    "{} record skipped: another record with the same sourcedId and different fields came "
+    "first in the same listing, and that one was kept"
+)

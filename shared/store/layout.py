@@ -28,6 +28,14 @@ COMPOSITE_QUERIES = (
         ("origin", "sis.school_id"),
         "the synced classes of one school, read by the school step",
     ),
+    # Runs newest first (created_at descending) filtered by state, kind or both: the admin's
+    # runs list, and the district's warnings (its latest ended full run).
+    CompositeQuery("runs", ("state", "created_at"), "the runs list filtered by state"),
+    CompositeQuery("runs", ("kind", "created_at"), "the runs list filtered by kind"),
+    CompositeQuery(
+        "runs", ("kind", "state", "created_at"), "the runs list by kind and state; latest full run"
+    ),
+    CompositeQuery("warnings", ("code", "school_id"), "a run's warnings of one kind and school"),
 )
 
 
@@ -56,6 +64,11 @@ def run_part(district_id: str, run_id: str, part: str) -> str:
     return f"{run(district_id, run_id)}/{part}"
 
 
+def audit(district_id: str) -> str:
+    """Who did what, when: admin and teacher actions (shared/audit.py)."""
+    return f"{district(district_id)}/audit"
+
+
 def sis_schools(district_id: str) -> str:
     return f"{district(district_id)}/sis_schools"
 
@@ -82,6 +95,10 @@ def coursework(district_id: str, class_id: str) -> str:
 
 def marks(district_id: str, class_id: str, assignment_id: str) -> str:
     return f"{coursework(district_id, class_id)}/{assignment_id}/marks"
+
+
+def account_link(district_id: str, user_id: str) -> str:
+    return f"{account_links(district_id)}/{safe_id(user_id)}"
 
 
 def watermarks(district_id: str) -> str:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from shared.store.ports import DELETE_FIELD, Data, Doc, FieldName, Filter, Write
+from shared.store.ports import DELETE_FIELD, DOC_ID, Data, Doc, FieldName, Filter, Order, Write
 
 
 def _merge(target: Data, data: Mapping[str, Any]) -> None:
@@ -57,6 +57,14 @@ def _matches(data: Data, filters: Sequence[Filter]) -> bool:
         if spec.op == "in" and value not in spec.value:
             return False
     return True
+
+
+def _beyond(key: list[Any], after: list[Any], order: Sequence[Order]) -> bool:
+    """Whether a row's order key comes after the cursor position."""
+    for value, start, spec in zip(key, after, order, strict=False):
+        if value != start:
+            return bool(value < start) if spec.descending else bool(value > start)
+    return False
 
 
 class MemoryStore:
@@ -126,6 +134,25 @@ class MemoryStore:
 
     def count(self, collection: str, *filters: Filter) -> int:
         return sum(1 for _ in self.query(collection, *filters))
+
+    def page(
+        self,
+        collection: str,
+        *filters: Filter,
+        order: Sequence[Order],
+        after: Sequence[Any] | None = None,
+        limit: int,
+    ) -> list[Doc]:
+        rows = []
+        for doc in self.query(collection, *filters):
+            key = [doc.id if o.field == DOC_ID else _lookup(doc.data, o.field) for o in order]
+            if _MISSING not in key:
+                rows.append((key, doc))
+        for index in reversed(range(len(order))):  # stable sorts, last order first
+            rows.sort(key=lambda row: row[0][index], reverse=order[index].descending)
+        if after is not None:
+            rows = [row for row in rows if _beyond(row[0], list(after), order)]
+        return [doc for _, doc in rows[:limit]]
 
     def update_if(
         self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]

@@ -40,6 +40,17 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Order:
+    """One ordering of a paged query; ``DOC_ID`` orders by document id."""
+
+    field: str
+    descending: bool = False
+
+
+DOC_ID = "__name__"
+
+
+@dataclass(frozen=True)
 class Write:
     """One write of a batch: ``set`` replaces, ``merge`` merges maps, ``update`` changes the named
     fields of an existing document."""
@@ -75,6 +86,19 @@ class DocumentStore(Protocol):
     ) -> Iterator[Doc]: ...
 
     def count(self, collection: str, *filters: Filter) -> int: ...
+
+    def page(
+        self,
+        collection: str,
+        *filters: Filter,
+        order: Sequence[Order],
+        after: Sequence[Any] | None = None,
+        limit: int,
+    ) -> list[Doc]:
+        """At most ``limit`` documents in ``order``, starting after the position ``after`` (one
+        value per order, the document id for ``DOC_ID``). Documents without an ordered field are
+        left out, as Firestore does."""
+        ...
 
     def update_if(
         self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]

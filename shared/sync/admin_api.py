@@ -1,76 +1,47 @@
-"""The admin HTTP API of roster sync (docs/http-api.md): connect the SIS, sync settings, sync
-now (full, delta, dry run), run status, and the decision on a held run. Every route needs a
-signed-in district admin."""
+"""The admin HTTP API of roster sync (docs/http-api.md): connect and disconnect the SIS,
+settings, the SIS's schools, sync now (full, delta, dry run), the runs list, run detail and
+per-school plan and held changes, cancel, the decision on a held run, data warnings, and the
+audit trail. Every route needs a signed-in district admin; every change is audited."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, StringConstraints
-
+from shared.audit import audit_page, record_action
 from shared.identity import Caller, require_admin, verify_user
-from shared.ids import safe_id
-from shared.oneroster.settings import settings_from_preset
 from shared.store import layout
+from shared.sync import admin_reads as reads
+from shared.sync.admin_models import (
+    Decision,
+    HoldsQuery,
+    PageQuery,
+    RunRequest,
+    RunsQuery,
+    SyncSettings,
+    WarningsQuery,
+)
+from shared.sync.connection import ConnectRequest, connect_district, disconnect_district
 from shared.sync.district import DistrictConfig
 from shared.sync.holds import decide_held
 from shared.sync.ports import AdminPorts
-from shared.sync.runs import create_run
+from shared.sync.runs import cancel_run, create_run, load_run
 from shared.sync.status import run_status
 from shared.web.edge import ApiRequest, Response, Routes
 
 
-class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["full", "delta"] = "full"
-    dry_run: StrictBool = False
-
-
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "discard"]
-
-
-# Settings arrive from outside: every number finite and in range, every flag a JSON boolean.
-SchoolId = Annotated[str, StringConstraints(min_length=1, max_length=400)]
-Hour = Annotated[int, Field(strict=True, ge=0, le=24)]
-
-
-class GuardSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    max_fraction: float = Field(0.10, gt=0, le=1, strict=True, allow_inf_nan=False)
-    max_count: int = Field(25, ge=0, le=1_000_000, strict=True)
-
-
-class AccountSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    match_key: Literal["email", "username", "identifier"] = "email"
-    create_accounts: StrictBool = False
-
-
-class ScheduleSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    timezone: str = Field("America/Chicago", min_length=1, max_length=64)
-    window_start_hour: Hour = 1
-    window_end_hour: Hour = 5
-    full_weekday: int = Field(6, ge=0, le=6, strict=True)
-    delta_daily: StrictBool = True
-    enabled: StrictBool = True
-
-
-class SyncSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    selected_schools: list[SchoolId] | None = Field(None, max_length=10_000)
-    guards: GuardSettings | None = None
-    accounts: AccountSettings | None = None
-    schedule: ScheduleSettings | None = None
-    export_enabled: StrictBool | None = None
-
-
-class ConnectRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    client_secret: SecretStr = Field(min_length=1, max_length=4096)
+def _audit(
+    ports: AdminPorts, district_id: str, caller: Caller, action: str, target: str, **details: Any
+) -> None:
+    record_action(
+        ports.sync.store,
+        district_id,
+        actor=caller.email,
+        action=action,
+        target=target,
+        at=ports.sync.clock(),
+        details=details,
+    )
 
 
 def start_run(ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str) -> Response:
@@ -78,50 +49,107 @@ def start_run(ports: AdminPorts, request: ApiRequest, caller: Caller, district_i
     run_id = create_run(
         ports.sync, district_id, kind=body.kind, dry_run=body.dry_run, requested_by=caller.email
     )
+    _audit(ports, district_id, caller, "run.start", f"runs/{run_id}", **body.model_dump())
     return 202, {"run_id": run_id, "status": f"/districts/{district_id}/runs/{run_id}"}
+
+
+def list_runs(ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str) -> Response:
+    query = RunsQuery.model_validate(dict(request.query))
+    filters = {"state": query.state, "kind": query.kind}
+    return 200, reads.list_runs(ports.sync.store, district_id, filters, query.limit, query.cursor)
 
 
 def show_run(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
 ) -> Response:
-    return 200, run_status(ports.sync.store, district_id, run_id)
+    return 200, run_status(ports.sync.store, district_id, run_id, ports.sync.clock())
+
+
+def show_school(
+    ports: AdminPorts,
+    request: ApiRequest,
+    caller: Caller,
+    district_id: str,
+    run_id: str,
+    school_id: str,
+) -> Response:
+    query = HoldsQuery.model_validate(dict(request.query))
+    store = ports.sync.store
+    return 200, reads.school_detail(
+        store, district_id, run_id, school_id, query.limit, query.cursor
+    )
 
 
 def decide(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
 ) -> Response:
     body = Decision.model_validate(request.body or {})
-    return 200, decide_held(ports.sync, district_id, run_id, body.decision, caller.email)
+    answer = decide_held(ports.sync, district_id, run_id, body.decision, caller.email)
+    _audit(ports, district_id, caller, "run.decision", f"runs/{run_id}", **answer)
+    return 200, answer
 
 
-def _connection_fields(ports: AdminPorts, body: ConnectRequest, district_id: str) -> dict[str, Any]:
-    """The settings as sent, without nulls (a null is a field not sent: the preset fills it)."""
-    fields = {k: v for k, v in (body.model_extra or {}).items() if v is not None}
-    fields["district_id"] = district_id
-    fields["local_dev"] = fields.get("local_dev") is True and ports.settings.local_dev
-    return fields
+def cancel(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
+) -> Response:
+    cancel_run(ports.sync.store, district_id, run_id, caller.email, ports.sync.clock())
+    _audit(ports, district_id, caller, "run.cancel", f"runs/{run_id}")
+    return 200, {"run_id": run_id, "state": "cancelled"}
+
+
+def _warnings_answer(ports: AdminPorts, request: ApiRequest, folder: str) -> dict[str, Any]:
+    query = WarningsQuery.model_validate(dict(request.query))
+    filters = {"code": query.code, "school_id": query.school_id}
+    return reads.warnings_page(ports.sync.store, folder, filters, query.limit, query.cursor)
+
+
+def run_warnings(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
+) -> Response:
+    load_run(ports.sync.store, district_id, run_id)
+    folder = layout.run_part(district_id, run_id, "warnings")
+    return 200, {"run_id": run_id, **_warnings_answer(ports, request, folder)}
+
+
+def run_warnings_summary(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
+) -> Response:
+    load_run(ports.sync.store, district_id, run_id)
+    folder = layout.run_part(district_id, run_id, "warnings")
+    return 200, {"run_id": run_id, **reads.warnings_summary(ports.sync.store, folder)}
+
+
+def district_warnings(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
+) -> Response:
+    run_id = reads.latest_ended_full_run(ports.sync.store, district_id)
+    folder = layout.run_part(district_id, run_id, "warnings")
+    return 200, {"run_id": run_id, **_warnings_answer(ports, request, folder)}
+
+
+def district_warnings_summary(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
+) -> Response:
+    run_id = reads.latest_ended_full_run(ports.sync.store, district_id)
+    folder = layout.run_part(district_id, run_id, "warnings")
+    return 200, {"run_id": run_id, **reads.warnings_summary(ports.sync.store, folder)}
 
 
 def connect(ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str) -> Response:
     """ "Authorize": test the connection (token, one small read) before anything is saved; then
-    keep the secret in Secret Manager and the settings, without the secret, in Firestore. The
-    vendor's preset fills what the admin did not send (version, auth mode, page size, …)."""
+    keep the secret in Secret Manager and the settings, without the secret, in Firestore."""
     body = ConnectRequest.model_validate(request.body or {})
-    fields = _connection_fields(ports, body, district_id)
-    settings = settings_from_preset(fields.pop("vendor", "generic"), **fields)
-    check = ports.sync.sis.check_connection(settings, body.client_secret)
-    if not check.ok:
-        return 400, {"ok": False, "problems": list(check.problems)}
-    secret_name = ports.secrets.store(f"rostersync-{safe_id(district_id)}-sis", body.client_secret)
-    connection = {
-        "connection": settings.model_dump(exclude={"district_id"}),
-        "secret_name": secret_name,
-        "connected": True,
-        "connected_at": ports.sync.clock(),
-    }
-    ports.sync.store.set(layout.district(district_id), connection, merge=True)
-    ports.sync.sis.forget(district_id)
-    return 200, {"ok": True, "schools_seen": check.schools_seen}
+    saved, answer = connect_district(ports, district_id, body)
+    _audit(ports, district_id, caller, "connection.connect", "connection", ok=saved)
+    return (200 if saved else 400), answer
+
+
+def disconnect(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
+) -> Response:
+    answer = disconnect_district(ports, district_id, caller.email)
+    _audit(ports, district_id, caller, "connection.disconnect", "connection", **answer)
+    return 200, answer
 
 
 def _merged(stored: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,6 +163,13 @@ def _merged(stored: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
     return out
 
 
+def _audited_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    shown = dict(changes)
+    if isinstance(shown.get("selected_schools"), list):
+        shown["selected_schools"] = f"{len(shown['selected_schools'])} school(s)"
+    return shown
+
+
 def update_settings(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
 ) -> Response:
@@ -142,16 +177,48 @@ def update_settings(
     path = layout.district(district_id)
     DistrictConfig.from_doc(district_id, _merged(ports.sync.store.get(path) or {}, changes))
     ports.sync.store.set(path, changes, merge=True)
+    _audit(ports, district_id, caller, "settings.update", "settings", **_audited_changes(changes))
     return 200, {"ok": True, "updated": sorted(changes)}
 
 
+def show_settings(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
+) -> Response:
+    return 200, reads.settings_view(ports.sync.store.get(layout.district(district_id)) or {})
+
+
+def list_schools(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
+) -> Response:
+    return 200, reads.sis_schools(ports.sync.store, district_id)
+
+
+def list_audit(
+    ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
+) -> Response:
+    query = PageQuery.model_validate(dict(request.query))
+    return 200, audit_page(ports.sync.store, district_id, query.limit, query.cursor)
+
+
+RUN = "/districts/<district_id>/runs/<run_id>"
 ROUTES = Routes(
     {
         ("POST", "/districts/<district_id>/runs"): start_run,
-        ("GET", "/districts/<district_id>/runs/<run_id>"): show_run,
-        ("POST", "/districts/<district_id>/runs/<run_id>/decision"): decide,
+        ("GET", "/districts/<district_id>/runs"): list_runs,
+        ("GET", RUN): show_run,
+        ("GET", f"{RUN}/schools/<school_id>"): show_school,
+        ("GET", f"{RUN}/warnings"): run_warnings,
+        ("GET", f"{RUN}/warnings/summary"): run_warnings_summary,
+        ("POST", f"{RUN}/decision"): decide,
+        ("POST", f"{RUN}/cancel"): cancel,
+        ("GET", "/districts/<district_id>/warnings"): district_warnings,
+        ("GET", "/districts/<district_id>/warnings/summary"): district_warnings_summary,
         ("PUT", "/districts/<district_id>/connection"): connect,
+        ("DELETE", "/districts/<district_id>/connection"): disconnect,
+        ("GET", "/districts/<district_id>/settings"): show_settings,
         ("PATCH", "/districts/<district_id>/settings"): update_settings,
+        ("GET", "/districts/<district_id>/schools"): list_schools,
+        ("GET", "/districts/<district_id>/audit"): list_audit,
     }
 )
 

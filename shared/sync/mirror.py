@@ -77,6 +77,7 @@ def section_from(doc: Mapping[str, Any]) -> SisSection:
         course_id=data.get("course_id"),
         class_code=data.get("class_code"),
         status=doc.get("status", "active"),
+        periods=tuple(data.get("periods") or ()),
     )
 
 

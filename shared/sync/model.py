@@ -21,6 +21,7 @@ class SisSection:
     course_id: str | None = None
     class_code: str | None = None
     status: str = "active"  # active | tobedeleted (removed in the SIS or missing from a full fetch)
+    periods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Term:
     sourced_id: str
     start_date: dt.date | None
     end_date: dt.date | None
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ class DataWarning:
     reason: str
     fix: str
     school_id: str | None = None
+    severity: str = "warning"  # "warning": something was skipped or guessed; "info": noted only
+    field: str | None = None  # the record's field at fault, as OneRoster names it
+    value: str | None = None  # that field's value as the SIS sent it
 
 
 @dataclass(frozen=True, slots=True)

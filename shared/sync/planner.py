@@ -21,6 +21,13 @@ from shared.sync.model import (
     SisSection,
     Term,
 )
+from shared.sync.roster_checks import (
+    ended_terms_warning,
+    enrollment_problem,
+    outside_terms,
+    role_conflict,
+    titled_section,
+)
 
 
 def terms_ended(term_ids: Iterable[str], terms: Mapping[str, Term], today: dt.date) -> bool:
@@ -103,26 +110,60 @@ def _unknown_user(enrollment: SisEnrollment, school_id: str) -> DataWarning:
     )
 
 
+def _enrollment_warning(
+    enrollment: SisEnrollment,
+    sections: Mapping[str, SisSection],
+    known_users: Callable[[str], bool],
+    user_roles: Mapping[str, str],
+    school_id: str,
+) -> DataWarning | None:
+    """Why an active enrollment cannot be used for the roster, if it cannot."""
+    if enrollment.class_id not in sections:
+        return _unknown_class(enrollment, school_id)
+    if not known_users(enrollment.user_id):
+        return _unknown_user(enrollment, school_id)
+    return enrollment_problem(enrollment, school_id) or role_conflict(
+        enrollment, user_roles.get(enrollment.user_id), school_id
+    )
+
+
 def _enrollments_by_section(
     enrollments: Iterable[SisEnrollment],
-    section_ids: set[str],
+    sections: Mapping[str, SisSection],
     known_users: Callable[[str], bool],
+    user_roles: Mapping[str, str],
     school_id: str,
 ) -> tuple[dict[str, list[SisEnrollment]], list[DataWarning]]:
     """The usable enrollments grouped by section id, and a warning for each active enrollment
-    that points at a class or a user the SIS did not send for the school."""
+    that cannot be used (unknown class or user, unknown role, dates out of order, a role the
+    user does not have), or that lies outside its class's terms."""
     by_section: dict[str, list[SisEnrollment]] = defaultdict(list)
     warnings: list[DataWarning] = []
     for enrollment in enrollments:
-        if enrollment.class_id not in section_ids:
-            if enrollment.status == "active":
-                warnings.append(_unknown_class(enrollment, school_id))
+        if enrollment.status != "active":
+            if enrollment.class_id in sections:
+                by_section[enrollment.class_id].append(enrollment)
             continue
-        if enrollment.status == "active" and not known_users(enrollment.user_id):
-            warnings.append(_unknown_user(enrollment, school_id))
+        problem = _enrollment_warning(enrollment, sections, known_users, user_roles, school_id)
+        if problem is not None:
+            warnings.append(problem)
             continue
         by_section[enrollment.class_id].append(enrollment)
     return by_section, warnings
+
+
+def _outside_terms(
+    by_section: Mapping[str, list[SisEnrollment]],
+    sections: Mapping[str, SisSection],
+    terms: Mapping[str, Term],
+    school_id: str,
+) -> list[DataWarning]:
+    found = (
+        outside_terms(e, sections[section_id], terms, school_id)
+        for section_id, listed in by_section.items()
+        for e in listed
+    )
+    return [w for w in found if w is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +204,13 @@ def _unless_empty(change: ClassChange) -> ClassChange | None:
 def _offer(
     section: SisSection,
     roster: _SectionRoster,
+    terms: Mapping[str, Term],
     school_id: str,
     class_id_for: Callable[[str], str],
 ) -> _SectionOutcome:
     """A section the sync has no class for yet: offer a class, unless its terms are over."""
-    if roster.ended:
-        return None, None  # last year's section arriving late: nothing to offer
+    if roster.ended:  # last year's section arriving late: nothing to offer
+        return None, ended_terms_warning(section, terms, school_id)
     if roster.owner is None:
         return None, _no_teacher(section, school_id, "so it is not offered as a class")
     change = ClassChange(
@@ -250,6 +292,7 @@ def _plan_section(
     section: SisSection,
     current: ClassroomClass | None,
     roster: _SectionRoster,
+    terms: Mapping[str, Term],
     school_id: str,
     class_id_for: Callable[[str], str],
 ) -> _SectionOutcome:
@@ -258,7 +301,7 @@ def _plan_section(
             return _archive_removed(current.class_id, section.sourced_id, school_id), None
         return None, None
     if current is None:
-        return _offer(section, roster, school_id, class_id_for)
+        return _offer(section, roster, terms, school_id, class_id_for)
     return _update(section, current, roster, school_id)
 
 
@@ -268,6 +311,19 @@ def _archive_leftovers(leftovers: Iterable[ClassroomClass], school_id: str) -> l
     return [
         _archive_removed(c.class_id, c.section_id, school_id) for c in leftovers if not c.archived
     ]
+
+
+def _titled_sections(
+    sections: Iterable[SisSection], school_id: str
+) -> tuple[dict[str, SisSection], list[DataWarning]]:
+    by_id: dict[str, SisSection] = {}
+    warnings: list[DataWarning] = []
+    for raw in sections:
+        section, warning = titled_section(raw, school_id)
+        by_id[section.sourced_id] = section
+        if warning is not None:
+            warnings.append(warning)
+    return by_id, warnings
 
 
 def plan_school_sync(
@@ -280,16 +336,21 @@ def plan_school_sync(
     known_users: Callable[[str], bool],
     today: dt.date,
     class_id_for: Callable[[str], str],
+    user_roles: Mapping[str, str] | None = None,
 ) -> SchoolPlan:
-    section_list = list(sections)
-    section_ids = {s.sourced_id for s in section_list}
-    by_section, warnings = _enrollments_by_section(enrollments, section_ids, known_users, school_id)
+    """``user_roles``: each known user's role as the SIS lists it (teacher or student); an
+    enrollment in another role is not trusted."""
+    by_id, warnings = _titled_sections(sections, school_id)
+    by_section, skipped = _enrollments_by_section(
+        enrollments, by_id, known_users, user_roles or {}, school_id
+    )
+    warnings += skipped + _outside_terms(by_section, by_id, terms, school_id)
     existing = {c.section_id: c for c in classes}
     changes: list[ClassChange] = []
-    for section in sorted(section_list, key=lambda s: s.sourced_id):
-        current = existing.pop(section.sourced_id, None)
-        roster = _section_roster(section, by_section.get(section.sourced_id, []), terms, today)
-        change, warning = _plan_section(section, current, roster, school_id, class_id_for)
+    for section_id in sorted(by_id):
+        section, current = by_id[section_id], existing.pop(section_id, None)
+        roster = _section_roster(section, by_section.get(section_id, []), terms, today)
+        change, warning = _plan_section(section, current, roster, terms, school_id, class_id_for)
         if change is not None:
             changes.append(change)
         if warning is not None:

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from shared.districts import load_district
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.ids import digest
 from shared.logs import redact
 from shared.store import layout
@@ -25,10 +25,12 @@ log = logging.getLogger(__name__)
 
 RunKind = Literal["full", "delta"]
 DECIDING = "deciding"  # a held run whose admin decision is being carried out (holds.py)
+CANCELLED = "cancelled"  # stopped by an admin (or a disconnect): nothing more is applied
 # The run's tasks are over: no step works on it and its outcome is not written again.
 TERMINAL_RUN_STATES = frozenset(
-    {"succeeded", "succeeded_with_warnings", "held", DECIDING, "failed"}
+    {"succeeded", "succeeded_with_warnings", "held", DECIDING, "failed", CANCELLED}
 )
+DISCONNECTED = "the district is disconnected; reconnect with PUT /connection, then sync"
 TERMINAL_SCHOOL_STATES = frozenset({"applied", "planned", "held", "failed"})
 
 
@@ -47,7 +49,8 @@ def create_run(
 ) -> str:
     """Records a run and enqueues its start task. Returns quickly; the work happens in tasks.
     Asking twice for the same run id (a scheduler tick delivered twice) starts it once."""
-    load_district(ports.store, district_id)  # refuse early when the district cannot sync
+    if not load_district(ports.store, district_id).connected:  # refuse early: cannot sync
+        raise Conflict(DISCONNECTED)
     now = ports.clock()
     run_id = run_id or new_run_id(f"{now:%Y%m%dT%H%M%S}", kind)
     ports.store.create(
@@ -94,16 +97,40 @@ def failure_text(text: str) -> str:
     return text[:FAILURE_TEXT_LIMIT]
 
 
+def _not_cancelled(run: Mapping[str, Any] | None) -> bool:
+    return run is not None and run.get("state") != CANCELLED
+
+
 def fail_run(ports: SyncPorts, district_id: str, run_id: str, reason: str, where: str) -> None:
-    ports.store.set(
+    """Records the failure, unless the run was cancelled (a cancelled run stays cancelled)."""
+    ports.store.update_if(
         layout.run(district_id, run_id),
+        _not_cancelled,
         {
             "state": "failed",
             "failure": {"reason": failure_text(reason), "where": failure_text(where)},
             "finished_at": ports.clock(),
         },
-        merge=True,
     )
+
+
+def cancel_run(store: DocumentStore, district_id: str, run_id: str, by: str, now: Any) -> None:
+    """Ends a queued or running run at once; its remaining tasks see a terminal run and stop.
+    Conflict names the state when the run already ended (a held run is decided, not cancelled)."""
+    fields = {"state": CANCELLED, "cancelled_by": by, "cancelled_at": now, "finished_at": now}
+    if store.update_if(layout.run(district_id, run_id), _still_running, fields):
+        return
+    state = load_run(store, district_id, run_id).get("state")
+    hint = "; decide a held run with POST .../decision" if state == "held" else ""
+    raise Conflict(
+        f"run {run_id} is {state}, not running; only a running run can be cancelled{hint}"
+    )
+
+
+def running_runs(store: DocumentStore, district_id: str) -> list[str]:
+    """The district's queued and running runs."""
+    wanted = Filter("state", "in", ["queued", "running"])
+    return [doc.id for doc in store.query(layout.runs(district_id), wanted)]
 
 
 def record_warnings(
@@ -140,9 +167,14 @@ def run_outcome(schools: Sequence[Mapping[str, Any]], warnings: int) -> dict[str
         state = "held"
     else:
         state = "succeeded_with_warnings" if warnings else "succeeded"
+    counts = _sum(schools, "counts")
+    if "warnings" in counts:
+        # A warning about users of several schools (a shared email) is seen by each of their
+        # school steps; the stored documents, one per record and kind, are the exact count.
+        counts["warnings"] = warnings
     outcome: dict[str, Any] = {
         "state": state,
-        "counts": _sum(schools, "counts"),
+        "counts": counts,
         "held_counts": _sum(schools, "held_counts"),
         "warnings": warnings,
     }

@@ -33,8 +33,15 @@ from shared.sync.removals import (
     removes_something,
     without_unseen_removals,
 )
+from shared.sync.roster_checks import mirror_user_warnings
 from shared.sync.roster_docs import classroom_class_from
-from shared.sync.runs import TERMINAL_SCHOOL_STATES, load_run, maybe_finish_run, record_warnings
+from shared.sync.runs import (
+    CANCELLED,
+    TERMINAL_SCHOOL_STATES,
+    load_run,
+    maybe_finish_run,
+    record_warnings,
+)
 from shared.sync.watermarks import commit_watermark
 from shared.tasks import SchoolTask
 
@@ -106,7 +113,10 @@ def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:
 
     return {
         doc.data["sourcedId"]: Term(
-            doc.data["sourcedId"], day(doc.data.get("start_date")), day(doc.data.get("end_date"))
+            doc.data["sourcedId"],
+            day(doc.data.get("start_date")),
+            day(doc.data.get("end_date")),
+            doc.data.get("title") or "",
         )
         for doc in store.query(layout.sis_terms(district_id))
     }
@@ -191,7 +201,7 @@ def plan_from_mirror(
     today: dt.date,
 ) -> SchoolPlan:
     people = active_people(docs)
-    return plan_school_sync(
+    plan = plan_school_sync(
         school_id=school_id,
         sections=[mirror.section_from(d) for d in docs["classes"]],
         enrollments=[mirror.enrollment_from(d) for d in docs["enrollments"]],
@@ -200,7 +210,10 @@ def plan_from_mirror(
         known_users=people.__contains__,
         today=today,
         class_id_for=layout.class_id_for,
+        user_roles={user_id: person.role for user_id, person in people.items()},
     )
+    checks = tuple(mirror_user_warnings(docs, school_id))
+    return SchoolPlan(plan.school_id, plan.changes, plan.warnings + checks)
 
 
 def plan_school(
@@ -309,6 +322,8 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
         maybe_finish_run(ports, district_id, run_id)
         return {"state": school["state"]}
     run = load_run(store, district_id, run_id)
+    if run.get("state") == CANCELLED:  # nothing is applied once a run was cancelled
+        return {"state": CANCELLED}
     failures = fetch_failures(store, district_id, run_id, school_id)
     if failures:
         return _fail_school(ports, task, "; ".join(failures))

@@ -4,7 +4,7 @@ recorded and only enqueues again (task names make that harmless)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.districts import load_district
@@ -16,8 +16,9 @@ from shared.store import layout
 from shared.store.ports import Write
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import deal_lanes, enqueue_item, items_for
-from shared.sync.model import DataWarning
+from shared.sync.model import DataWarning, Term
 from shared.sync.ports import SyncPorts
+from shared.sync.roster_checks import term_warnings
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
 from shared.tasks import StartTask, final_on_last_delivery
 
@@ -41,6 +42,44 @@ def choose_schools(
         for school in missing
     ]
     return [s for s in active if s in wanted], warnings
+
+
+def org_type_warnings(schools: Parsed[Any]) -> list[DataWarning]:
+    """Orgs the SIS lists as schools although their type is not ``school``. They are synced
+    (some SISes type every school as a department); the admin is told. Pure."""
+    return [
+        DataWarning(
+            "org_not_school",
+            "org",
+            org.sourced_id,
+            f"the SIS lists org {org.name!r} among its schools, but its type is {org.type!r}",
+            "set the org's type to school in the SIS, or leave it out of the school listing",
+            severity="info",
+            field="type",
+            value=org.type,
+        )
+        for org in schools.records
+        if org.type and org.type != "school"
+    ]
+
+
+def start_warnings(schools: Parsed[Any], terms: Parsed[Any]) -> list[DataWarning]:
+    """What the district-wide listings show wrong: non-school orgs listed as schools, terms
+    whose dates are out of order. Pure."""
+    sessions = [Term(t.sourced_id, t.start_date, t.end_date, t.title) for t in terms.records]
+    return org_type_warnings(schools) + term_warnings(sessions)
+
+
+def no_school_reason(orgs: Parsed[Any] | None) -> str:
+    """Why a run has no school to sync, with the org types the SIS does send. Pure."""
+    base = "the SIS sent no active school to sync"
+    if orgs is None or not orgs.records:
+        return f"{base}; check the selected schools and the OneRoster connection"
+    types = sorted({o.type or "(no type)" for o in orgs.records})
+    return (
+        f"{base}: its orgs are of type {', '.join(types)}, and only orgs of type school are "
+        "schools; set the schools' type to school in the SIS, or check the selected schools"
+    )
 
 
 def _reference_writes(
@@ -84,26 +123,37 @@ def _fetch_reference(
         raise RunFailure(exc.message, "fetching schools and terms") from None
 
 
+def _orgs_seen(ports: SyncPorts, district: DistrictConfig) -> Parsed[Any] | None:
+    """The district's orgs, to say why no school came; None when the SIS will not list them."""
+    try:
+        return ports.reader(district).fetch_all("orgs")
+    except OneRosterError:
+        return None
+
+
+def _not_ended(run: Mapping[str, Any] | None) -> bool:
+    return run is not None and run.get("state") not in TERMINAL_RUN_STATES
+
+
 def _plan_run(ports: SyncPorts, district: DistrictConfig, run_id: str, retry_count: int) -> None:
     district_id, store, now = district.district_id, ports.store, ports.clock()
     schools, terms = _fetch_reference(ports, district, retry_count)
     store.commit(_reference_writes(district_id, schools, terms, now))
     active = [s.sourced_id for s in schools.records if s.status == "active"]
     chosen, warnings = choose_schools(active, district.selected_schools)
-    record_warnings(ports, district_id, run_id, warnings)
+    record_warnings(ports, district_id, run_id, warnings + start_warnings(schools, terms))
     if not chosen:
-        raise RunFailure(
-            "the SIS sent no active school to sync; check the selected schools and the "
-            "OneRoster connection",
-            "fetching schools",
-        )
+        orgs = None if schools.records else _orgs_seen(ports, district)
+        raise RunFailure(no_school_reason(orgs), "fetching schools")
     school_folder = layout.run_part(district_id, run_id, "schools")
     store.commit(
         Write("set", f"{school_folder}/{safe_id(s)}", {"school_id": s, "state": "fetching"})
         for s in chosen
     )
-    store.set(
+    # A run cancelled meanwhile stays cancelled: the state moves to running only from queued.
+    store.update_if(
         layout.run(district_id, run_id),
+        _not_ended,
         {
             "state": "running",
             "started_at": now,
@@ -112,7 +162,6 @@ def _plan_run(ports: SyncPorts, district: DistrictConfig, run_id: str, retry_cou
             "school_count": len(chosen),
             "term_rejections": len(terms.rejections),
         },
-        merge=True,
     )
 
 
@@ -128,6 +177,8 @@ def run_start_step(ports: SyncPorts, task: StartTask, retry_count: int) -> dict[
     if not run.get("lanes"):
         _plan_run(ports, district, run_id, retry_count)
         run = load_run(ports.store, district_id, run_id)
+        if run.get("state") in TERMINAL_RUN_STATES:  # cancelled while it planned
+            return {"state": run["state"]}
     for lane in run["lanes"]:
         enqueue_item(ports, district, run_id, run, lane, 0)
     return {"state": "running", "lanes": len(run["lanes"])}

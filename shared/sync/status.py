@@ -1,14 +1,15 @@
-"""What an admin sees of a run: state, progress, counts per school, and the first warnings (those
-about the run itself, such as a selected school the SIS does not send, before those of schools).
-Failure reasons are shown through ``failure_text``: an SIS's words never show a token or secret."""
+"""What an admin sees of a run: state, progress, rate and timing, counts per school, and how many
+warnings (listed by shared/sync/admin_reads.py, never by the progress poll). Failure reasons are
+shown through ``failure_text``: an SIS's words never show a token or secret."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from shared.store import layout
-from shared.store.ports import DocumentStore, Filter
+from shared.store.ports import DocumentStore
 from shared.sync.runs import failure_text, load_run
 
 RUN_FIELDS = (
@@ -21,9 +22,9 @@ RUN_FIELDS = (
     "school_count",
     "hold_decision",
     "requested_by",
+    "cancelled_by",
 )
 SCHOOL_FIELDS = ("state", "counts", "held_counts", "hold_reasons", "reason", "where")
-WARNINGS_SHOWN = 200
 
 
 def _shown_failure(failure: Any) -> Any:
@@ -37,7 +38,7 @@ def summarize_run(run: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in run.items() if k in RUN_FIELDS}
     if "failure" in out:
         out["failure"] = _shown_failure(out["failure"])
-    for key in ("created_at", "started_at", "finished_at"):
+    for key in ("created_at", "started_at", "finished_at", "cancelled_at"):
         if run.get(key):
             out[key] = run[key].isoformat()
     if run.get("started_at") and run.get("finished_at"):
@@ -53,16 +54,36 @@ def school_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def first_warnings(store: DocumentStore, folder: str) -> list[dict[str, Any]]:
-    """The run's own warnings (no school) first, then the schools', WARNINGS_SHOWN at most."""
-    run_level = list(store.query(folder, Filter("school_id", "==", None), limit=WARNINGS_SHOWN))
-    seen = {doc.id for doc in run_level}
-    rest = store.query(folder, limit=WARNINGS_SHOWN + len(seen))
-    docs = run_level + [doc for doc in rest if doc.id not in seen]
-    return [{k: v for k, v in w.data.items() if k != "at"} for w in docs[:WARNINGS_SHOWN]]
+def _rate(run: Mapping[str, Any], pages_done: int, page_size: Any, now: dt.datetime) -> Any:
+    """Pages per second since the run started (until it finished), and the records per second
+    that makes at the district's page size (an upper bound: a last page may be short). Pure."""
+    started = run.get("started_at")
+    if not started:
+        return None
+    seconds = ((run.get("finished_at") or now) - started).total_seconds()
+    if seconds <= 0:
+        return None
+    pages = round(pages_done / seconds, 2)
+    size = page_size if isinstance(page_size, int) and page_size > 0 else None
+    return {
+        "elapsed_seconds": round(seconds, 2),
+        "pages_per_second": pages,
+        "records_per_second": round(pages * size, 1) if size else None,
+    }
 
 
-def run_status(store: DocumentStore, district_id: str, run_id: str) -> dict[str, Any]:
+def _timing(run: Mapping[str, Any]) -> dict[str, Any]:
+    created, started = run.get("created_at"), run.get("started_at")
+    if created and started:
+        return {"queued_seconds": round((started - created).total_seconds(), 2)}
+    return {}
+
+
+def run_status(
+    store: DocumentStore, district_id: str, run_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The progress poll: a few reads and counts, never the warnings themselves (their count;
+    they are listed by GET .../warnings)."""
     run = load_run(store, district_id, run_id)
 
     def part(name: str) -> str:
@@ -74,11 +95,14 @@ def run_status(store: DocumentStore, district_id: str, run_id: str) -> dict[str,
         doc.data.get("school_id", doc.id): school_summary(doc.data)
         for doc in store.query(part("schools"))
     }
+    district = store.get(layout.district(district_id)) or {}
+    page_size = (district.get("connection") or {}).get("page_size")
     return {
         **summarize_run(run),
+        **_timing(run),
         "run_id": run_id,
         "progress": {"pages_done": pages_done, "pages_known": max(pages_known, pages_done)},
+        "rate": _rate(run, pages_done, page_size, now),
         "schools": schools,
-        "warnings": first_warnings(store, part("warnings")),
         "warnings_total": int(store.count(part("warnings"))),
     }

@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from pydantic import ValidationError
@@ -47,6 +47,7 @@ class ApiRequest:
     path: str
     headers: Mapping[str, str]  # case-insensitive, as the framework gives them
     body: dict[str, Any] | None  # the JSON object sent, or None when the body was empty
+    query: Mapping[str, str] = field(default_factory=dict)  # the query string, first of each
 
 
 def _depth(value: Any) -> int:
@@ -93,22 +94,46 @@ def read_body(stream: IO[bytes]) -> dict[str, Any] | None:
     return parse_body(stream.read(MAX_BODY_BYTES + 1))
 
 
-# Order matters: the first type an error is an instance of decides its status.
-STATUS_OF_ERROR: tuple[tuple[type[Exception], int], ...] = (
-    (BodyTooLarge, 413),
-    (InvalidInput, 400),
-    (ValidationError, 400),
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (TransientError, 503),  # the SIS may recover: callers and Cloud Tasks retry
-    (OneRosterError, 400),  # a permanent SIS or connection-settings problem
+# Order matters: the first type an error is an instance of decides its status and its kind.
+ERROR_KINDS: tuple[tuple[type[Exception], int, str, str], ...] = (
+    (BodyTooLarge, 413, "body-too-large", "The body is too large"),
+    (InvalidInput, 400, "invalid-input", "The request is not valid"),
+    (ValidationError, 400, "invalid-input", "The request is not valid"),
+    (Unauthenticated, 401, "sign-in", "Sign-in is needed"),
+    (Forbidden, 403, "forbidden", "Not allowed"),
+    (NotFound, 404, "not-found", "Not found"),
+    (Conflict, 409, "conflict", "The state does not allow this"),
+    # the SIS may recover: callers and Cloud Tasks retry
+    (TransientError, 503, "sis-unavailable", "The SIS is unavailable for now"),
+    # a permanent SIS or connection-settings problem
+    (OneRosterError, 400, "sis-refused", "The SIS refused the request"),
 )
+STATUS_OF_ERROR: tuple[tuple[type[Exception], int], ...] = tuple(
+    (kind, status) for kind, status, _, _ in ERROR_KINDS
+)
+PROBLEM_TYPES = "https://rostersync.example/problems/"
+PROBLEM_JSON = "application/problem+json"
 
 
-def error_body(message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"message": message, **extra}}
+def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem document; ``error.message`` repeats the detail for older clients."""
+    return {
+        "type": f"{PROBLEM_TYPES}{kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+        "error": {"message": detail, **extra},
+    }
+
+
+def is_problem(body: Mapping[str, Any]) -> bool:
+    return {"type", "title", "status", "detail"} <= body.keys()
+
+
+def content_type(body: Mapping[str, Any]) -> str:
+    """The media type of an answer: problem+json for problem documents, else JSON."""
+    return PROBLEM_JSON if is_problem(body) else "application/json"
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -129,17 +154,19 @@ def _message(exc: Exception) -> str:
 
 
 def error_response(exc: Exception) -> Response | None:
-    for kind, status in STATUS_OF_ERROR:
-        if isinstance(exc, kind):
+    for error_type, status, kind, title in ERROR_KINDS:
+        if isinstance(exc, error_type):
             extra = {"retry": True} if status == 503 else {}
-            return status, error_body(_message(exc), **extra)
+            return status, problem(status, kind, title, _message(exc), **extra)
     return None
 
 
 def internal_error() -> Response:
     reference = uuid.uuid4().hex[:12]
     log.exception("http.internal_error", extra={"fields": {"reference": reference}})
-    return 500, error_body(f"internal error; reference {reference}")
+    detail = f"internal error; reference {reference}"
+    body = problem(500, "internal-error", "Internal error", detail, reference=reference)
+    return 500, {**body, "instance": f"urn:rostersync:error:{reference}"}
 
 
 def respond(call: Callable[[], Response]) -> Response:

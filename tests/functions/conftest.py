@@ -17,7 +17,7 @@ from google.cloud import firestore
 
 from shared.runtime import runtime
 from shared.store import layout
-from tests.conftest import SyncHarness, id_token
+from tests.conftest import RecordingQueue, SyncHarness, id_token
 from tools.localstack import LocalStack
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
@@ -34,23 +34,6 @@ CONNECTION = {
     "token_url": "https://sis.example.org/oauth/token",
     "client_id": "client",
 }
-
-
-class KeptTasks:
-    """A task queue that keeps what is enqueued instead of sending it."""
-
-    def __init__(self) -> None:
-        self.tasks: list[dict[str, object]] = []
-
-    def enqueue(
-        self,
-        queue: str,
-        payload: dict[str, object],
-        name: str | None = None,
-        url: str | None = None,
-    ) -> bool:
-        self.tasks.append(payload)
-        return True
 
 
 @cache
@@ -119,7 +102,7 @@ def seeded(sync_harness: SyncHarness) -> Iterator[BadInputWorld]:
     seed_district(sync_harness.db)
     state = runtime().__dict__
     saved = state.get("queue")
-    state["queue"] = KeptTasks()
+    state["queue"] = RecordingQueue()
     yield BadInputWorld(sync_harness.db, sync_harness.stack)
     if saved is None:
         state.pop("queue", None)

@@ -97,7 +97,7 @@ def test_a_settings_body_over_the_size_limit_is_refused_with_413(seeded) -> None
     assert "KiB" in message(response)
 
 
-# ---- 404 and 403 tell a stranger nothing ---------------------------------------------------------
+# ---- a stranger learns nothing (404) -------------------------------------------------------------
 
 
 def test_a_stranger_gets_the_same_answer_whether_a_class_exists_or_not(seeded) -> None:
@@ -107,7 +107,7 @@ def test_a_stranger_gets_the_same_answer_whether_a_class_exists_or_not(seeded) -
     missing = seeded.send(
         "export_teacher", "GET", f"/districts/{DISTRICT}/classes/sis-nope/export", email=STRANGER
     )
-    assert existing.status_code == missing.status_code == 403
+    assert existing.status_code == missing.status_code == 404
     assert message(existing) == message(missing)
 
 
@@ -126,7 +126,7 @@ def test_a_run_that_failed_before_any_page_reports_whole_page_counts(seeded) -> 
     assert '"pages_done":0,' in response.get_data(as_text=True).replace(" ", "")
 
 
-def test_the_runs_own_warnings_come_before_the_schools_in_the_status(seeded) -> None:
+def test_the_status_counts_warnings_and_a_filter_by_kind_finds_the_runs_own(seeded) -> None:
     run = layout.run(DISTRICT, "many-warnings")
     seeded.db.document(run).set({"state": "succeeded_with_warnings", "kind": "full"})
     batch = seeded.db.batch()
@@ -141,5 +141,7 @@ def test_the_runs_own_warnings_come_before_the_schools_in_the_status(seeded) -> 
     )
     batch.commit()
     status = seeded.send("sync_admin", "GET", f"/districts/{DISTRICT}/runs/many-warnings").json
-    assert status["warnings"][0]["code"] == "selected_school_missing"
-    assert (len(status["warnings"]), status["warnings_total"]) == (200, 251)
+    path = f"/districts/{DISTRICT}/runs/many-warnings/warnings?code=selected_school_missing"
+    found = seeded.send("sync_admin", "GET", path).json["warnings"]
+    assert ("warnings" not in status, status["warnings_total"]) == (True, 251)
+    assert [w["sourced_id"] for w in found] == ["sch-9"]

@@ -147,6 +147,7 @@ def test_a_class_read_back_from_the_mirror_is_the_section_the_planner_sees() -> 
         course_id="course-alg1",
         class_code="ALG1-2",
         status="active",
+        periods=("2",),
     )
 
 

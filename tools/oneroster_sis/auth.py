@@ -22,11 +22,24 @@ from oauthlib.oauth1 import (
 
 from tools.oneroster_sis import imsx
 
-DEFAULT_SCOPE = (
-    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly "
-    "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.createput "
-    "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly"
+# What a client that asks for no scope is granted: everything the app uses. Scopes are the 1.2
+# OpenAPI files' securitySchemes (specs/) and the 1.1 ones (roster, gradebook, delete).
+DEFAULT_SCOPE = " ".join(
+    f"https://purl.imsglobal.org/spec/or/v1p2/scope/{name}"
+    for name in (
+        "roster.readonly",
+        "roster-demographics.readonly",
+        "gradebook.readonly",
+        "gradebook.createput",
+        "gradebook.delete",
+    )
 )
+
+
+def scope_names(scope: str) -> frozenset[str]:
+    """The short names (``gradebook.createput``) of a space-separated scope string; 1.1 and 1.2
+    scope URIs differ only in their version segment."""
+    return frozenset(part.rsplit("/", 1)[-1] for part in scope.split() if part)
 
 
 def _client_from_basic(authorization: str | None) -> tuple[str, str] | None:
@@ -55,7 +68,7 @@ class TokenIssuer:
         self.lifetime_seconds = lifetime_seconds
         self.expires_in_as_string = expires_in_as_string
         self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
+        self._tokens: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def set_clients(self, clients: Mapping[str, str]) -> None:
@@ -85,8 +98,9 @@ class TokenIssuer:
                 **imsx.error_body("unauthorisedrequest", "Unknown client or wrong secret."),
             }
         token = secrets.token_urlsafe(32)
+        scope = form.get("scope") or DEFAULT_SCOPE
         with self._lock:
-            self._tokens[token] = time.monotonic() + self.lifetime_seconds
+            self._tokens[token] = (time.monotonic() + self.lifetime_seconds, scope_names(scope))
             self.tokens_issued += 1
         expires: int | str = self.lifetime_seconds
         if self.expires_in_as_string:
@@ -95,19 +109,23 @@ class TokenIssuer:
             "access_token": token,
             "token_type": "bearer",
             "expires_in": expires,
-            "scope": form.get("scope") or DEFAULT_SCOPE,
+            "scope": scope,
         }
 
     def check_bearer(self, authorization: str) -> bool:
+        return self.bearer_scopes(authorization) is not None
+
+    def bearer_scopes(self, authorization: str) -> frozenset[str] | None:
+        """The scopes a live bearer token was granted; None for an unknown or expired one."""
         token = authorization[7:].strip()
         with self._lock:
-            expiry = self._tokens.get(token)
-            if expiry is None:
-                return False
-            if expiry <= time.monotonic():
+            entry = self._tokens.get(token)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
                 del self._tokens[token]
-                return False
-            return True
+                return None
+            return entry[1]
 
     def expire_all(self) -> None:
         with self._lock:

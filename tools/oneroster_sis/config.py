@@ -21,7 +21,7 @@ BASES = {
 class SisConfig:
     prefix: str = ""
     token_path: str = ""  # default: <prefix>/oauth/token
-    strict: bool = False
+    strict: bool = True  # validate gradebook writes as real SISes do; False: --lenient
     profile: str = "spec"
     quirks: Quirks = field(default_factory=Quirks)
     accept_oauth1: bool = True

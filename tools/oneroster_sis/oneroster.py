@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from tools.oneroster_sis import query
-from tools.oneroster_sis.access import authorized
+from tools.oneroster_sis.access import authorized, check_scope
 from tools.oneroster_sis.faults import Fault
 from tools.oneroster_sis.listings import UnknownParent
 from tools.oneroster_sis.responses import ApiError, error_response, imsx_response
@@ -74,6 +74,8 @@ def serve(sis: SisState, request: Request) -> Response:
                 "unauthorisedrequest",
                 "Missing, expired or invalid access token or signature.",
             )
+        if not route.public:
+            check_scope(call)
         return route.handler(call)
     except query.QueryError as exc:
         return error_response(sis.config.quirks, ApiError(400, exc.code_minor, str(exc)))

@@ -1,5 +1,6 @@
-"""Handlers of the gradebook writes (PUT and DELETE of categories, lineItems and results), with
-the optional strict validation: the official 1.2 schema, or the 1.1 required fields."""
+"""Handlers of the gradebook writes (PUT and DELETE of categories, lineItems and results), checked
+by default as real SISes check them (``--lenient`` turns it off): the official 1.2 schema, or the
+1.1 required fields; known references; results only for students enrolled in the class."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from tools.oneroster_sis import schemas
 from tools.oneroster_sis.config import V12
-from tools.oneroster_sis.listings import GRADEBOOK_SINGLES, SINGLE_ENVELOPE
+from tools.oneroster_sis.listings import GRADEBOOK_SINGLES, SINGLE_ENVELOPE, ref_id
 from tools.oneroster_sis.reads import not_found, renderer
 from tools.oneroster_sis.responses import ApiError, json_response
 from tools.oneroster_sis.state import Call
@@ -60,11 +61,38 @@ def put_object(call: Call) -> Response:
 
 
 def delete_object(call: Call) -> Response:
+    """Deletes one gradebook object; a lineItem's results go with it (a result cannot outlive
+    its lineItem, whose sourcedId it requires)."""
     kind, sourced_id = GRADEBOOK_SINGLES[call.path], call.args["id"]
-    if not call.sis.store.delete(kind, sourced_id):
+    store = call.sis.store
+    if not store.delete(kind, sourced_id):
         raise not_found(kind, sourced_id)
+    if kind == "lineItems":
+        for result in list(store.all("results")):
+            if ref_id(result, "lineItem") == sourced_id:
+                store.delete("results", result["sourcedId"])
     call.sis.record_write(call.request, kind, sourced_id, None, 204, [])
     return Response(status=204)
+
+
+def _enrolled_students(call: Call, class_id: str) -> set[str]:
+    return {
+        str(ref_id(e, "user"))
+        for e in call.sis.store.all("enrollments")
+        if ref_id(e, "class") == class_id
+        and e.get("role") == "student"
+        and e.get("status", "active") == "active"
+    }
+
+
+def _enrollment_problems(call: Call, obj: dict[str, Any]) -> list[str]:
+    """A result only for a student enrolled in its lineItem's class."""
+    line_item = call.sis.store.get("lineItems", ref_id(obj, "lineItem") or "")
+    student = ref_id(obj, "student")
+    class_id = ref_id(line_item, "class") if line_item else None
+    if class_id is None or student is None or student in _enrolled_students(call, class_id):
+        return []
+    return [f"student: {student!r} is not enrolled as a student in class {class_id!r}"]
 
 
 def _body(call: Call, envelope: str, sourced_id: str) -> dict[str, Any]:
@@ -91,6 +119,8 @@ def strict_problems(call: Call, kind: str, body: dict[str, Any]) -> list[str]:
         ref = obj.get(field_name)
         if isinstance(ref, dict) and call.sis.store.get(target, ref.get("sourcedId", "")) is None:
             problems.append(f"{field_name}: unknown sourcedId {ref.get('sourcedId')!r}")
+    if kind == "results" and not problems:
+        problems += _enrollment_problems(call, obj)
     return problems
 
 

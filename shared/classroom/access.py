@@ -1,0 +1,109 @@
+"""Who may see and change a class: the district's staff only (anyone else is told the class
+does not exist, so nothing leaks across districts), and of those only the class's owner and
+active co-teachers (another teacher of the district gets 403)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.audit import record_action
+from shared.errors import Forbidden, NotFound
+from shared.export.classes import is_teacher_of
+from shared.identity import Caller
+from shared.store import layout
+from shared.store.ports import Data, DocumentStore, FieldName
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in member of one district, with their staff document."""
+
+    email: str
+    district_id: str
+    staff: Mapping[str, Any]
+
+
+def district_actor(store: DocumentStore, district_id: str, caller: Caller) -> Actor:
+    staff = store.get(layout.staff(district_id, caller.email))
+    if staff is None:
+        raise NotFound(
+            f"no district {district_id!r} among yours; check the district id in the path"
+        )
+    return Actor(caller.email, district_id, staff)
+
+
+def missing_class(actor: Actor, class_id: str) -> NotFound:
+    return NotFound(
+        f"class {class_id!r} does not exist in district {actor.district_id!r}; "
+        "list your classes with GET /districts/{district_id}/classes"
+    )
+
+
+def require_teacher(actor: Actor, class_id: str, doc: Mapping[str, Any]) -> None:
+    if not is_teacher_of(actor.staff, doc):
+        raise Forbidden(
+            f"class {class_id!r} is another teacher's class; only its owner and active "
+            "co-teachers can see or change it"
+        )
+
+
+def visible_class(store: DocumentStore, actor: Actor, class_id: str) -> Data:
+    doc = store.get(layout.class_doc(actor.district_id, class_id))
+    if doc is None:
+        raise missing_class(actor, class_id)
+    require_teacher(actor, class_id, doc)
+    return doc
+
+
+Check = Callable[[Data], bool]
+"""Given the stored class: True to write, False when it already is as asked (nothing to do);
+raises a typed error when the change is impossible in the stored state."""
+
+
+def change_class(
+    store: DocumentStore,
+    actor: Actor,
+    class_id: str,
+    check: Check,
+    fields: Mapping[FieldName, Any],
+) -> bool:
+    """One atomic conditional write of the named fields: the class is read, the caller's right
+    and the state are checked, and the fields are written in one transaction, so a sync writing
+    other fields of the class at the same moment loses nothing and is not lost. False when
+    nothing had to change."""
+
+    def condition(doc: Data | None) -> bool:
+        if doc is None:
+            raise missing_class(actor, class_id)
+        require_teacher(actor, class_id, doc)
+        return check(doc)
+
+    return store.update_if(layout.class_doc(actor.district_id, class_id), condition, fields)
+
+
+def change_and_record(
+    store: DocumentStore,
+    actor: Actor,
+    class_id: str,
+    action: str,
+    check: Check,
+    fields: Mapping[FieldName, Any],
+    details: Mapping[str, Any],
+    at: dt.datetime,
+) -> bool:
+    """``change_class``, then an audit record of the change when something changed."""
+    if not change_class(store, actor, class_id, check, fields):
+        return False
+    record_action(
+        store,
+        actor.district_id,
+        actor=actor.email,
+        action=action,
+        target=f"classes/{class_id}",
+        at=at,
+        details=details,
+    )
+    return True

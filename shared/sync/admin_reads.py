@@ -1,0 +1,178 @@
+"""What the admin API reads beyond a run's progress: the runs list, data warnings (of a run and of
+the district) and their grouped counts, one school of a run with its plan sample and held
+changes, the SIS's schools, and the settings as stored (never the secret). Lists are cursor-paged
+(shared/store/cursors.py); every query on several fields is in layout.COMPOSITE_QUERIES."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from shared.errors import NotFound
+from shared.ids import safe_id
+from shared.store import layout
+from shared.store.cursors import read_page
+from shared.store.ports import DOC_ID, DocumentStore, Filter, Order
+from shared.sync.runs import CANCELLED, TERMINAL_RUN_STATES, load_run
+from shared.sync.status import school_summary, summarize_run
+
+NEWEST_FIRST = (Order("created_at", descending=True), Order(DOC_ID, descending=True))
+BY_ID = (Order(DOC_ID),)
+ENDED = sorted(TERMINAL_RUN_STATES - {CANCELLED})
+SETTINGS_SHOWN = (
+    "connection",
+    "connected",
+    "connected_at",
+    "disconnected_at",
+    "selected_schools",
+    "guards",
+    "accounts",
+    "schedule",
+    "export_enabled",
+    "export",
+    "filters",
+)
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _iso(v) for k, v in value.items()}
+    return value
+
+
+def list_runs(
+    store: DocumentStore,
+    district_id: str,
+    filters: Mapping[str, str | None],
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """Runs newest first, filtered by ``state`` and ``kind`` when given."""
+    wanted = [Filter(name, "==", filters[name]) for name in ("kind", "state") if filters.get(name)]
+    page = read_page(
+        store, layout.runs(district_id), *wanted, order=NEWEST_FIRST, limit=limit, cursor=cursor
+    )
+    runs = []
+    for doc in page.docs:
+        row = {**summarize_run(doc.data), "run_id": doc.id}
+        if "warnings" in doc.data:
+            row["warnings_total"] = doc.data["warnings"]
+        runs.append(row)
+    return {"runs": runs, "next_cursor": page.next_cursor}
+
+
+def _shown_warning(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "at"}
+
+
+def warnings_page(
+    store: DocumentStore,
+    folder: str,
+    filters: Mapping[str, str | None],
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """A run's warnings in a stable order, filtered by ``code`` and ``school_id`` when given."""
+    wanted = [Filter(n, "==", filters[n]) for n in ("code", "school_id") if filters.get(n)]
+    page = read_page(store, folder, *wanted, order=BY_ID, limit=limit, cursor=cursor)
+    return {
+        "warnings": [_shown_warning(doc.data) for doc in page.docs],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def group_warnings(warnings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Counts per kind (``code``) with the kind's fix text and how many schools it touches;
+    most frequent first. Pure."""
+    groups: dict[str, dict[str, Any]] = {}
+    schools: dict[str, set[str]] = {}
+    for w in warnings:
+        code = str(w.get("code"))
+        group = groups.setdefault(
+            code,
+            {"code": code, "record_kind": w.get("record_kind"), "count": 0, "fix": w.get("fix")},
+        )
+        group["count"] += 1
+        if w.get("school_id"):
+            schools.setdefault(code, set()).add(str(w["school_id"]))
+    for code, group in groups.items():
+        group["schools"] = len(schools.get(code, ()))
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["code"]))
+
+
+def warnings_summary(store: DocumentStore, folder: str) -> dict[str, Any]:
+    """Reads every warning of the run once (an admin's question, not the progress poll)."""
+    kinds = group_warnings(doc.data for doc in store.query(folder))
+    return {"kinds": kinds, "total": sum(k["count"] for k in kinds)}
+
+
+def latest_ended_full_run(store: DocumentStore, district_id: str) -> str:
+    """The run whose warnings are the district's: its latest full run that ended."""
+    found = store.page(
+        layout.runs(district_id),
+        Filter("kind", "==", "full"),
+        Filter("state", "in", ENDED),
+        order=NEWEST_FIRST,
+        limit=1,
+    )
+    if not found:
+        raise NotFound("no full sync has ended yet; start one with POST /runs, then ask again")
+    return found[0].id
+
+
+def school_detail(
+    store: DocumentStore,
+    district_id: str,
+    run_id: str,
+    school_id: str,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    """One school of a run: state and counts, the stored plan sample, and the held changes
+    themselves (a page of hold documents, each up to 200 changes)."""
+    load_run(store, district_id, run_id)
+    folder = layout.run_part(district_id, run_id, "schools")
+    doc = store.get(f"{folder}/{safe_id(school_id)}") or store.get(f"{folder}/{school_id}")
+    if doc is None:
+        raise NotFound(f"run {run_id} has no school {school_id!r}; see the run's schools")
+    school = doc.get("school_id", school_id)
+    holds = read_page(
+        store,
+        layout.run_part(district_id, run_id, "holds"),
+        Filter("school_id", "==", school),
+        order=BY_ID,
+        limit=limit,
+        cursor=cursor,
+    )
+    return {
+        **school_summary(doc),
+        "school_id": school,
+        "sample": doc.get("sample", []),
+        "holds": [_iso(h.data) for h in holds.docs],
+        "next_cursor": holds.next_cursor,
+    }
+
+
+def sis_schools(store: DocumentStore, district_id: str) -> dict[str, Any]:
+    """The schools the SIS sent at the last start step, each with whether it syncs."""
+    district = store.get(layout.district(district_id)) or {}
+    selected = district.get("selected_schools")
+    schools = [
+        {
+            "id": doc.data.get("sourcedId", doc.id),
+            "name": doc.data.get("name"),
+            "status": doc.data.get("status"),
+            "selected": selected is None or doc.data.get("sourcedId") in selected,
+        }
+        for doc in store.query(layout.sis_schools(district_id))
+    ]
+    schools.sort(key=lambda s: (str(s["name"] or ""), str(s["id"])))
+    return {"schools": schools, "all_selected": selected is None}
+
+
+def settings_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The connection and settings as stored, by allow-list: never the secret or its name. Pure."""
+    return {k: _iso(doc[k]) for k in SETTINGS_SHOWN if k in doc}
