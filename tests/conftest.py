@@ -53,7 +53,7 @@ def samples_dir() -> Path:
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """Firestore emulator, Cloud Tasks emulator and the functions, once per test session."""
-    stack = LocalStack(tmp_path_factory.mktemp("stack"), tasks_time_scale=0.02)
+    stack = LocalStack(tmp_path_factory.mktemp("stack"), tasks_time_scale=0.005)
     saved = dict(os.environ)
     try:
         stack.up(["issuer", "firestore", "tasks", "secrets", "functions"])

@@ -69,6 +69,31 @@ class ConnectionCheck:
     ok: bool
     problems: tuple[str, ...]
     schools_seen: int
+    warnings: tuple[str, ...] = ()
+
+
+ORG_SAMPLE = 100  # orgs read to say why a connection sees no school
+
+
+def no_school_warning(orgs: list[Any], total: int | None) -> str:
+    """Why a connection sees no school, from one page of /orgs: the org types it lists."""
+    count = max(total or 0, len(orgs))
+    if not count:
+        return (
+            "the SIS lists no schools and no orgs: ask the SIS to publish the district's "
+            "schools as orgs of type school"
+        )
+    types = sorted({str(o.get("type") or "(no type)") for o in orgs if isinstance(o, dict)})
+    if "school" in types:
+        return (
+            f"/schools lists no school, yet /orgs lists orgs of type school (types seen: "
+            f"{', '.join(types)}): check the base URL, or ask the SIS why /schools is empty"
+        )
+    return (
+        f"the SIS lists {count} org{'s' if count != 1 else ''}, of type"
+        f"{'s' if len(types) != 1 else ''} {', '.join(types)}, none of type school: ask the "
+        "SIS to publish schools as orgs of type school"
+    )
 
 
 def segment(sourced_id: str) -> str:
@@ -210,7 +235,15 @@ class OneRosterClient:
             page = self.fetch_page(self.page_request("schools", limit=1))
         except OneRosterError as exc:
             return ConnectionCheck(False, (*problems, exc.message), 0)
-        return ConnectionCheck(not problems, tuple(problems), len(page.records))
+        warnings = () if page.records else (self._no_school_warning(),)
+        return ConnectionCheck(not problems, tuple(problems), len(page.records), warnings)
+
+    def _no_school_warning(self) -> str:
+        try:
+            orgs = self.fetch_page(self.page_request("orgs", limit=ORG_SAMPLE))
+        except OneRosterError as exc:
+            return f"the SIS lists no school, and reading /orgs to say why failed: {exc.message}"
+        return no_school_warning(orgs.records, orgs.total)
 
     # ---- gradebook -----------------------------------------------------------------------
 

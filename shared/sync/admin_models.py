@@ -65,7 +65,7 @@ class ExportSettings(BaseModel):
 
 
 class FilterSettings(BaseModel):
-    """Stored for the planner; not applied to syncs yet (docs/http-api.md)."""
+    """Which sections a sync offers: by term and by class-code pattern (shared/sync/filters.py)."""
 
     model_config = ConfigDict(extra="forbid")
     term_ids: list[SchoolId] | None = Field(None, max_length=1000)

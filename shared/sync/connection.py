@@ -50,7 +50,8 @@ def connect_district(
     }
     ports.sync.store.set(layout.district(district_id), connection, merge=True)
     ports.sync.sis.forget(district_id)
-    return True, {"ok": True, "schools_seen": check.schools_seen, "vendor": vendor}
+    answer = {"ok": True, "schools_seen": check.schools_seen, "vendor": vendor}
+    return True, {**answer, "warnings": list(check.warnings)}
 
 
 def disconnect_district(ports: AdminPorts, district_id: str, by: str) -> dict[str, Any]:

@@ -162,7 +162,8 @@ def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[st
                     "fields": {"item": item},
                 },
             )
-            end_fetch(ports, task, item, {"state": "failed", "reason": exc.message})
+            ended = {"state": "failed", "reason": exc.message, "pages_known": task.page_index}
+            end_fetch(ports, task, item, ended)
             return {"state": "failed", "reason": exc.message}
     if next_request is not None:
         following = PageTask(

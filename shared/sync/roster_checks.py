@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from shared.ids import from_safe_id
 from shared.sync.model import DataWarning, SisEnrollment, SisSection, Term
 
 # Enrollment roles of OneRoster 1.1 and 1.2 (the parser reads 1.1 ``administrator`` as
@@ -19,6 +20,15 @@ ENROLLMENT_ROLES = frozenset(
 )
 # Roles whose enrollments the planner reads, and the listing a user must come from for each.
 PLANNED_ROLES = frozenset({"student", "teacher"})
+# The record kind of each school resource a run pages through.
+RESOURCE_KINDS = {
+    "classes": "class",
+    "enrollments": "enrollment",
+    "students": "user",
+    "teachers": "user",
+    "courses": "course",
+    "terms": "academicSession",
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
@@ -236,3 +246,38 @@ def mirror_user_warnings(
     }
     users = [*docs.get("teachers", ()), *docs.get("students", ())]
     return user_warnings(users, enrolled, school_id)
+
+
+def split_duplicates(
+    pages: Iterable[tuple[str, int, Iterable[str]]], school_id: str
+) -> list[DataWarning]:
+    """A sourcedId that came on two or more pages of one resource in a run (pages as
+    ``(resource, page index, safe ids)``): only the last copy is kept, so if the SIS holds two
+    records under that id, the others are lost."""
+    seen: dict[tuple[str, str], set[int]] = {}
+    for resource, index, ids in pages:
+        for safe in ids:
+            seen.setdefault((resource, safe), set()).add(index)
+    return [
+        _split_duplicate(resource, from_safe_id(safe), sorted(indexes), school_id)
+        for (resource, safe), indexes in sorted(seen.items())
+        if len(indexes) > 1
+    ]
+
+
+def _split_duplicate(
+    resource: str, sourced_id: str, indexes: list[int], school_id: str
+) -> DataWarning:
+    numbers = ", ".join(str(i + 1) for i in indexes)
+    return DataWarning(
+        "duplicate_sourced_id",
+        RESOURCE_KINDS.get(resource, resource),
+        sourced_id,
+        f"sourcedId {sourced_id!r} came on pages {numbers} of {resource}; only the last copy is "
+        "kept, so if these are different records the others are lost",
+        "give every record its own sourcedId in the SIS (if the copies are the same record, the "
+        "SIS's paging shifted during the run and nothing needs fixing)",
+        school_id,
+        field="sourcedId",
+        value=sourced_id,
+    )

@@ -19,6 +19,7 @@ from shared.sync import mirror
 from shared.sync.accounts import SisPerson
 from shared.sync.apply import apply_changes
 from shared.sync.district import DistrictConfig
+from shared.sync.filters import offered_sections
 from shared.sync.guards import GuardedPlan, guard_plan
 from shared.sync.holds import hold_writes
 from shared.sync.linking import link_accounts
@@ -33,7 +34,7 @@ from shared.sync.removals import (
     removes_something,
     without_unseen_removals,
 )
-from shared.sync.roster_checks import mirror_user_warnings
+from shared.sync.roster_checks import mirror_user_warnings, split_duplicates
 from shared.sync.roster_docs import classroom_class_from
 from shared.sync.runs import (
     CANCELLED,
@@ -54,18 +55,21 @@ class FetchedPages:
 
     ids: dict[str, set[str]]
     stamps: dict[str, list[str | None]]
+    by_page: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (resource, index, ids)
 
 
 def read_pages(store: DocumentStore, district_id: str, run_id: str, school_id: str) -> FetchedPages:
     folder = layout.run_part(district_id, run_id, "pages")
     ids: dict[str, set[str]] = {}
     stamps: dict[str, list[str | None]] = {}
+    by_page: list[tuple[str, int, tuple[str, ...]]] = []
     for resource in mirror.SCHOOL_RESOURCES:
         item = layout.item_key(school_id, resource)
         pages = [p.data for p in store.query(folder, Filter("item", "==", item))]
         ids[resource] = {i for p in pages for i in p.get("ids") or ()}
         stamps[resource] = [p.get("max_modified") for p in pages]
-    return FetchedPages(ids, stamps)
+        by_page += [(resource, int(p.get("index") or 0), tuple(p.get("ids") or ())) for p in pages]
+    return FetchedPages(ids, stamps, tuple(by_page))
 
 
 def fetch_failures(
@@ -245,6 +249,11 @@ def _plan(
 ) -> tuple[SchoolPlan, list[ClassroomClass], dict[str, str]]:
     store, district_id, school_id = ports.store, task.district_id, task.school_id
     current = read_school_classes(store, district_id, school_id)
+    filters = (store.get(layout.district(district_id)) or {}).get("filters")
+    sections, enrollments = offered_sections(
+        docs["classes"], docs["enrollments"], filters, {c.section_id for c in current}
+    )
+    docs = {**docs, "classes": sections, "enrollments": enrollments}
     delta_seen = pages.ids if run.get("kind") == "delta" else None
     terms, today = read_terms(store, district_id), ports.clock().date()
     plan = plan_school(school_id, docs, current, terms, today, delta_seen)
@@ -292,7 +301,8 @@ def _plan_and_apply(
     dry_run = bool(run.get("dry_run"))
     plan, current, links = _plan(ports, district, run, task, docs, pages)
     guarded = guard(plan, current, district)
-    record_warnings(ports, district_id, run_id, plan.warnings)
+    split = split_duplicates(pages.by_page, task.school_id)
+    record_warnings(ports, district_id, run_id, plan.warnings + tuple(split))
     if guarded.held:
         store.commit(hold_writes(district_id, run_id, task.school_id, guarded, links))
     if not dry_run:

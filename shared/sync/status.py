@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.store import layout
-from shared.store.ports import DocumentStore
-from shared.sync.runs import failure_text, load_run
+from shared.store.ports import DocumentStore, Order
+from shared.sync.runs import TERMINAL_RUN_STATES, failure_text, load_run
 
 RUN_FIELDS = (
     "kind",
@@ -79,6 +79,72 @@ def _timing(run: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
+ENDED = ("complete", "failed")
+
+
+def known_pages(
+    items: list[str], fetches: Mapping[str, Mapping[str, Any]], previous: Mapping[str, int]
+) -> tuple[int, bool]:
+    """The run's known total of pages and whether it is final. Pure. An item whose fetch ended
+    counts its pages; one whose first page came with the SIS's total counts that; one not
+    started (or started without a total) counts what the same item took in the district's
+    previous run, else 1. Final once every item ended or has the SIS's total."""
+    total, final = 0, True
+    for item in items:
+        fetch = fetches.get(item) or {}
+        known = fetch.get("pages_known")
+        if fetch.get("state") in ENDED or isinstance(known, int):
+            total += int(known or 0)
+            continue
+        final = False
+        total += max(int(previous.get(item) or 1), 1)
+    return total, final
+
+
+def _items(run: Mapping[str, Any]) -> list[str]:
+    lanes = run.get("lanes") or {}
+    return [item for lane in sorted(lanes) for item in lanes[lane]]
+
+
+def _fetched(store: DocumentStore, district_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    folder = layout.run_part(district_id, run_id, "fetches")
+    return {doc.id: doc.data for doc in store.query(folder)}
+
+
+def previous_pages(
+    store: DocumentStore, district_id: str, run: Mapping[str, Any]
+) -> dict[str, int]:
+    """Pages per item of the district's run created just before this one (one run read, one
+    query of its fetch documents): the estimate for items not started yet."""
+    if not run.get("created_at"):
+        return {}
+    before = store.page(
+        layout.runs(district_id),
+        order=[Order("created_at", descending=True)],
+        after=[run["created_at"]],
+        limit=1,
+    )
+    if not before:
+        return {}
+    fetched = _fetched(store, district_id, before[0].id)
+    return {item: int(f["pages_known"]) for item, f in fetched.items() if f.get("pages_known")}
+
+
+def progress(
+    store: DocumentStore, district_id: str, run_id: str, run: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Pages done, the known total (never below pages done) and whether that total is final.
+    The previous run is read only while some item of this run has no total of its own."""
+    pages_done = int(store.count(layout.run_part(district_id, run_id, "pages")))
+    items, fetches = _items(run), _fetched(store, district_id, run_id)
+    known, final = known_pages(items, fetches, {})
+    if not final:
+        known, final = known_pages(items, fetches, previous_pages(store, district_id, run))
+    if "lanes" not in run:  # its schools are not listed yet: nothing is known
+        final = run.get("state") in TERMINAL_RUN_STATES
+    return {"pages_done": pages_done, "pages_known": max(known, pages_done), "total_final": final}
+
+
 def run_status(
     store: DocumentStore, district_id: str, run_id: str, now: dt.datetime
 ) -> dict[str, Any]:
@@ -89,8 +155,7 @@ def run_status(
     def part(name: str) -> str:
         return layout.run_part(district_id, run_id, name)
 
-    pages_done = int(store.count(part("pages")))
-    pages_known = sum(int(f.data.get("pages_known") or 0) for f in store.query(part("fetches")))
+    shown = progress(store, district_id, run_id, run)
     schools = {
         doc.data.get("school_id", doc.id): school_summary(doc.data)
         for doc in store.query(part("schools"))
@@ -101,8 +166,8 @@ def run_status(
         **summarize_run(run),
         **_timing(run),
         "run_id": run_id,
-        "progress": {"pages_done": pages_done, "pages_known": max(pages_known, pages_done)},
-        "rate": _rate(run, pages_done, page_size, now),
+        "progress": shown,
+        "rate": _rate(run, shown["pages_done"], page_size, now),
         "schools": schools,
         "warnings_total": int(store.count(part("warnings"))),
     }

@@ -16,7 +16,7 @@ from pathlib import Path
 from werkzeug.serving import BaseWSGIServer
 
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
-from tools.oneroster_sis.csvload import load_csv_package
+from tools.oneroster_sis.csvload import CsvPackageError, load_csv_package
 from tools.oneroster_sis.faults import FaultInjector, FaultSettings
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.profiles import PROFILES, profile
@@ -85,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s sis %(message)s")
     started = time.monotonic()
-    sis = build_sis(args)
+    try:
+        sis = build_sis(args)
+    except CsvPackageError as error:
+        print(f"local OneRoster SIS: cannot load --csv: {error}", file=sys.stderr)
+        return 2
 
     def announce(server: BaseWSGIServer) -> None:
         counts = ", ".join(f"{k} {v}" for k, v in sis.store.counts().items() if v)

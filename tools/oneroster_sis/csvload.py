@@ -46,8 +46,40 @@ DEMOGRAPHIC_TEXT = frozenset(
 )
 
 
+# Columns the OneRoster 1.1 CSV binding requires that 1.2 keeps (1.2 moved users' role and orgs
+# to roles.csv, so those are not required here).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orgs": ("sourcedId", "name", "type"),
+    "academicSessions": ("sourcedId", "title", "type", "startDate", "endDate", "schoolYear"),
+    "courses": ("sourcedId", "title", "orgSourcedId"),
+    "classes": (
+        "sourcedId",
+        "title",
+        "courseSourcedId",
+        "classType",
+        "schoolSourcedId",
+        "termSourcedIds",
+    ),
+    "users": ("sourcedId", "enabledUser", "username", "givenName", "familyName"),
+    "enrollments": ("sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"),
+    "demographics": ("sourcedId",),
+    "categories": ("sourcedId", "title"),
+}
+# The status vocabulary of the 1.1 binding (``inactive`` is 1.1's, dropped in 1.2); a blank
+# status (a bulk file) means active.
+STATUSES = ("active", "tobedeleted", "inactive")
+
+
 class CsvPackageError(ValueError):
-    pass
+    """The package cannot be loaded; the message names the file and the fix."""
+
+
+class CsvRowError(CsvPackageError):
+    """A row (or a file's header, line 1) of the package breaks the CSV binding."""
+
+    def __init__(self, file: str, line: int, problem: str, fix: str) -> None:
+        self.file, self.line, self.problem, self.fix = file, line, problem, fix
+        super().__init__(f"{file} line {line}: {problem}; {fix}")
 
 
 def _reader(path: Path) -> Callable[[str], str | None]:
@@ -71,11 +103,45 @@ def _reader(path: Path) -> Callable[[str], str | None]:
 
 
 def _rows(read: Callable[[str], str | None], name: str) -> Iterator[Row]:
+    for _line, row in _numbered_rows(read, name):
+        yield row
+
+
+def _numbered_rows(read: Callable[[str], str | None], name: str) -> Iterator[tuple[int, Row]]:
+    """The file's rows with the line each ends on (a quoted field may span lines)."""
     text = read(name)
     if text is None:
         return
-    for row in csv.DictReader(io.StringIO(text)):
-        yield {k.strip(): (v or "").strip() for k, v in row.items() if k}
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        yield reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}
+
+
+def _check_header(file: str, kind: str, read: Callable[[str], str | None]) -> None:
+    text = read(f"{kind}.csv") or ""
+    header = next(csv.reader(io.StringIO(text)), [])
+    columns = {c.strip() for c in header}
+    missing = [c for c in REQUIRED_COLUMNS[kind] if c not in columns]
+    if text.strip() and missing:
+        raise CsvRowError(
+            file,
+            1,
+            f"the header lacks the required column(s) {', '.join(missing)}",
+            "add them to the header row as the OneRoster CSV binding names them",
+        )
+
+
+def _check_row(file: str, line: int, row: Row) -> None:
+    if not row.get("sourcedId"):
+        raise CsvRowError(file, line, "the row has no sourcedId", "give every row a sourcedId")
+    status = row.get("status", "")
+    if status and status.lower() not in STATUSES:
+        raise CsvRowError(
+            file,
+            line,
+            f"row {row['sourcedId']!r} has status {status!r}, not a OneRoster status",
+            f"use one of {', '.join(STATUSES)}, or leave it blank for active",
+        )
 
 
 def _list(value: str) -> list[str]:
@@ -91,11 +157,9 @@ def _bool(value: str) -> bool:
 
 
 def _base(row: Row, stamp: str) -> Record:
-    if not row.get("sourcedId"):
-        raise CsvPackageError(f"a row without sourcedId: {row}")
     record: Record = {
         "sourcedId": row["sourcedId"],
-        "status": "tobedeleted" if row.get("status", "").lower() == "tobedeleted" else "active",
+        "status": (row.get("status") or "active").lower(),
         "dateLastModified": row.get("dateLastModified") or stamp,
     }
     metadata = {k.split(".", 1)[1]: v for k, v in row.items() if k.startswith("metadata.") and v}
@@ -139,11 +203,18 @@ def load_csv_package(path: Path, loaded_at: dt.datetime | None = None) -> dict[s
     ]
     out: dict[str, list[Record]] = {}
     for kind, fill in fillers:
-        for row in _rows(read, f"{kind}.csv"):
+        file = _file_name(Path(path), f"{kind}.csv")
+        _check_header(file, kind, read)
+        for line, row in _numbered_rows(read, f"{kind}.csv"):
+            _check_row(file, line, row)
             record = _base(row, stamp)
             fill(record, row)
             out.setdefault(kind, []).append(record)
     return out
+
+
+def _file_name(path: Path, name: str) -> str:
+    return str(path / name) if path.is_dir() else f"{path}:{name}"
 
 
 def _org(record: Record, row: Row) -> None:
