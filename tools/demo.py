@@ -119,7 +119,8 @@ def wait_for_run(functions: str, run_id: str, timeout: float = 900) -> dict[str,
                 flush=True,
             )
         if status.get("state") not in ("queued", "running"):
-            return status
+            summary = admin_call(functions, "GET", f"/runs/{run_id}/warnings/summary").json()
+            return {**status, "warning_kinds": summary.get("kinds", [])}
         time.sleep(1.0)
     raise SystemExit(f"demo: run {run_id} did not finish in {timeout:.0f} s")
 
@@ -194,12 +195,9 @@ def print_run(title: str, status: dict[str, Any], records: int | None = None) ->
     ):
         if counts.get(key):
             print(f"    {key.replace('_', ' '):<22}{counts[key]:>8}")
-    codes: dict[str, int] = {}
-    for warning in status.get("warnings", []):
-        codes[warning["code"]] = codes.get(warning["code"], 0) + 1
-    if codes:
-        shown = ", ".join(f"{c} {n}" for c, n in sorted(codes.items()))
-        print(f"    data warnings (first 200 shown by kind): {shown}")
+    kinds = sorted((k["code"], k["count"]) for k in status.get("warning_kinds", []))
+    if kinds:
+        print(f"    data warnings by kind: {', '.join(f'{c} {n}' for c, n in kinds)}")
     if records and status.get("seconds"):
         print(
             f"    {records:,} SIS records in {status['seconds']:.1f} s "

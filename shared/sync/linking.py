@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +105,10 @@ def claim_keys(
     school_id: str,
     people: Sequence[SisPerson],
     now: dt.datetime,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], set[str]]:
     """Records the (hashed) key value each user of the school holds and releases the claims of
-    users the school no longer has; writes only what changed. Returns the hash by user id."""
+    users the school no longer has; writes only what changed. Returns the hash by user id and
+    the users whose claim changed."""
     wanted = {p.sourced_id: key_hash(key, v) for p in people if (v := p.key(key))}
     held = {
         str(doc.data.get("sis_user_id")): doc.data.get("value_hash")
@@ -123,7 +124,7 @@ def claim_keys(
         )
         for user_id, value_hash in changed.items()
     )
-    return wanted
+    return wanted, set(changed)
 
 
 def claims_of(
@@ -228,9 +229,14 @@ def read_key_view(
     school_id: str,
     people: Sequence[SisPerson],
     now: dt.datetime,
+    linked: Collection[str] = (),
 ) -> KeyView:
-    hashes = claim_keys(store, district_id, key, school_id, people, now)
-    claims = claims_of(store, district_id, hashes.values())
+    """The claims on the values of users who are not linked or whose claim just changed. A
+    linked user whose claim did not change needs no look-up: a new holder of the same value
+    claims it in its own school step, which reads both claims and unlinks them."""
+    hashes, changed = claim_keys(store, district_id, key, school_id, people, now)
+    wanted = {h for u, h in hashes.items() if u in changed or u not in linked}
+    claims = claims_of(store, district_id, wanted)
     return KeyView(hashes, claims, shared_values(claims))
 
 
@@ -311,11 +317,11 @@ def link_accounts(
     """Links by SIS user id, and the warnings of users left unlinked. A dry run writes no link
     (the key claims are facts of the SIS and are recorded even then)."""
     district_id, key = district.district_id, district.match_key
-    view = read_key_view(store, district_id, key, school_id, people, now)
+    stored = read_links(store, district_id, people)
+    view = read_key_view(store, district_id, key, school_id, people, now, linked=set(stored))
     warnings = shared_warnings(view.shared, key)
     if view.shared and not dry_run:
         unlink_shared(store, district_id, key, view.shared, now)
-    stored = read_links(store, district_id, people)
     links = {u: a for u, a in stored.items() if not view.is_shared(u)}
     plan, match_warnings = _match(store, district, view, people, links, school_id)
     warnings.extend(match_warnings)
