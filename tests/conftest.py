@@ -93,6 +93,20 @@ def make_sis() -> Iterator[Callable[..., RunningSis]]:
         ctx.__exit__(None, None, None)
 
 
+def connection_body(running: RunningSis, version: str = "1.2", **extra: Any) -> dict[str, Any]:
+    """What an admin sends to PUT /connection for a local SIS, with the secret."""
+    return {
+        "version": version,
+        "rostering_base_url": running.base_url(version),
+        "gradebook_base_url": running.base_url(version, "gradebook") if version == "1.2" else None,
+        "token_url": running.token_url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "local_dev": True,
+        **extra,
+    }
+
+
 def id_token(
     stack: LocalStack, email: str, audience: str = ID_TOKEN_AUDIENCE, **claims: Any
 ) -> str:
@@ -159,20 +173,9 @@ class SyncHarness:
         self.district(district_id).collection("staff").document(safe_id(ADMIN)).set(
             {"role": "admin"}
         )
-        body = {
-            "vendor": vendor,
-            "version": version,
-            "rostering_base_url": running.base_url(version),
-            "gradebook_base_url": running.base_url(version, "gradebook")
-            if version == "1.2"
-            else None,
-            "token_url": running.token_url,
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "local_dev": True,
-            "page_size": page_size,
-            "max_concurrency": 3,
-        }
+        body = connection_body(
+            running, version, vendor=vendor, page_size=page_size, max_concurrency=3
+        )
         response = self.admin("PUT", district_id, "/connection", body)
         assert response.status_code == 200, response.text
         # Scheduled syncs stay off unless a test asks for them: a scheduler tick sees every

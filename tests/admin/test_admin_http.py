@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from shared.ids import safe_id
-from tests.conftest import ADMIN, CLIENT_ID, CLIENT_SECRET, SyncHarness, active
+from tests.conftest import ADMIN, SyncHarness, active, connection_body
 from tests.held_runs_sis import empty_sections, taught_sections
 
 TEACHER = "teacher@district.example.org"
@@ -147,15 +147,7 @@ def test_reconnecting_with_put_connection_syncs_again(make_sis, sync_harness) ->
     running = make_sis(students=30)
     district = sync_harness.register(running)
     sync_harness.admin("DELETE", district, "/connection")
-    body = {
-        "rostering_base_url": running.base_url("1.2"),
-        "gradebook_base_url": running.base_url("1.2", "gradebook"),
-        "token_url": running.token_url,
-        "version": "1.2",
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "local_dev": True,
-    }
+    body = connection_body(running)
     reconnected = sync_harness.admin("PUT", district, "/connection", body)
     assert reconnected.status_code == 200, reconnected.text
     assert _get(sync_harness, district, "/settings")["connected"] is True

@@ -4,7 +4,7 @@ answers ok, with a warning naming the org types the SIS lists and the fix."""
 from __future__ import annotations
 
 from shared.oneroster.client import no_school_warning
-from tests.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.conftest import connection_body
 
 
 def test_a_connect_that_sees_no_school_names_the_org_types_and_the_fix(
@@ -35,15 +35,7 @@ def test_the_warning_counts_the_orgs_the_sis_says_it_has() -> None:
 def _reconnect(sync_harness, running) -> dict:
     """The answer of "Authorize" for a registered district (register connects it first)."""
     district = sync_harness.register(running)
-    body = {
-        "rostering_base_url": running.base_url("1.2"),
-        "gradebook_base_url": running.base_url("1.2", "gradebook"),
-        "token_url": running.token_url,
-        "version": "1.2",
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "local_dev": True,
-    }
+    body = connection_body(running)
     response = sync_harness.admin("PUT", district, "/connection", body)
     assert response.status_code == 200, response.text
     return response.json()
