@@ -19,9 +19,11 @@ preflight:
 	  || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@$(PYTHON) -m tools.preflight
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt | preflight
+# The project itself last, editable and without dependencies: the `rostersync` console script.
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml | preflight
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # checkov pins an older `packaging` than the project, so it has its own environment.
@@ -49,12 +51,16 @@ lint: install ## ruff, mypy (strict on shared/), offline infra checks (HCL, fmt,
 	$(VENV_INFRA)/bin/checkov --directory infra --framework terraform --skip-download --compact --quiet
 
 test: install lint ## lint, then the whole suite; the tests start and stop their own emulators
+	@$(PYTHON) -m tools.preflight --tests
 	$(VENV)/bin/pytest
 
+# `localstack run` starts the stack, runs the demo, and stops the stack however the demo ends
+# (Ctrl-C or SIGTERM included).
 demo: install ## start the stack, show the local SIS serving a district through it, stop
-	@trap '$(STACK) down' EXIT; $(STACK) up --sis-arg=--students=$(DEMO_STUDENTS) && $(PY) -m tools.demo
+	@$(STACK) run --sis-arg=--students=$(DEMO_STUDENTS) -- $(PY) -m tools.demo
 
-bench: install ## roster sync and mark export measured through the local stack
+# BENCH_ARGS="--sizes 1000,10000,100000" for the large run; docs/bench.md explains the figures.
+bench: install ## sync and export measured per district size against their goals (docs/bench.md)
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean: down ## remove virtual environments and local state

@@ -21,6 +21,7 @@ HTTP_TARGETS = (
     "sync_schedule",
     "export_teacher",
     "export_task",
+    "console",
 )
 configure_logging()
 
@@ -99,3 +100,18 @@ def export_task(request: Request) -> Answer:
     from shared.export.teacher_api import handle_export_task
 
     return _answer(respond(lambda: handle_export_task(runtime().export_ports(), _request(request))))
+
+
+@functions_framework.http
+def console(request: Request) -> Answer:
+    """District admins' web console: the page, its assets and config.json, and under /api/ the
+    admin API of sync_admin (same handler, same ID-token check). See docs/operations.md."""
+    from shared.web import console_api as web
+
+    if web.is_api(request.path):
+        call = lambda: web.handle_console_api(runtime().admin_ports(), _request(request))  # noqa: E731
+        body, status, headers = _answer(respond(call))
+        return body, status, {**headers, **web.API_HEADERS}
+    etag = request.headers.get("If-None-Match")
+    page = web.serve_page(request.method, request.path, runtime().settings, etag)
+    return page.body, page.status, page.headers

@@ -89,6 +89,55 @@ resource "google_firestore_index" "warnings_by_code_and_school" {
   }
 }
 
+# The district's current warnings (epoch in [...]) of one kind, in document order.
+resource "google_firestore_index" "warnings_by_epoch_and_code" {
+  database    = google_firestore_database.default.name
+  collection  = "warnings"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "epoch"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "code"
+    order      = "ASCENDING"
+  }
+}
+
+# The district's current warnings of one school.
+resource "google_firestore_index" "warnings_by_epoch_and_school" {
+  database    = google_firestore_database.default.name
+  collection  = "warnings"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "epoch"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "school_id"
+    order      = "ASCENDING"
+  }
+}
+
+# The district's current warnings of one kind in one school.
+resource "google_firestore_index" "warnings_by_epoch_code_and_school" {
+  database    = google_firestore_database.default.name
+  collection  = "warnings"
+  query_scope = "COLLECTION"
+  fields {
+    field_path = "epoch"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "code"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "school_id"
+    order      = "ASCENDING"
+  }
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

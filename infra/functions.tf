@@ -61,6 +61,9 @@ locals {
     sync_schedule  = { memory = "256M", max_instances = 1, timeout = 300, public = false, identity = "worker" }
     export_teacher = { memory = "512M", max_instances = 10, timeout = 60, public = true, identity = "api" }
     export_task    = { memory = "1Gi", max_instances = 20, timeout = 540, public = false, identity = "worker" }
+    # The admins' web console: its page and assets, and the admin API under /console/api (the
+    # same handler as sync_admin), so it runs as sync_admin's identity.
+    console = { memory = "512M", max_instances = 10, timeout = 60, public = true, identity = "connect" }
   }
 
   # Each function's stable URL (the function's `url` attribute). Cloud Tasks and Cloud Scheduler
@@ -122,9 +125,10 @@ resource "google_cloudfunctions2_function" "target" {
   ]
 }
 
-# The public functions: the classroom app calls them from browsers with the user's Google ID token,
-# whose audience is the app's OAuth client id (var.id_token_audience), not the function URL, so Cloud
-# Run's IAM check cannot admit those calls. The platform lets them through and every handler
+# The public functions: the classroom app and the web console call them from browsers with the
+# user's Google ID token, whose audience is the app's OAuth client id (var.id_token_audience), not
+# the function URL, so Cloud Run's IAM check cannot admit those calls (and the console's page must
+# load before anyone signs in). The platform lets them through and every handler
 # verifies the token, the verified email and the caller's district role itself (shared/identity.py).
 resource "google_cloud_run_service_iam_member" "public" {
   #checkov:skip=CKV_GCP_102:Browser callers carry Google ID tokens for the app's OAuth client, which Cloud Run IAM cannot verify; each handler verifies them (docs/operations.md).

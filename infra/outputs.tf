@@ -17,3 +17,8 @@ output "runtime_service_accounts" {
   value       = local.runtime_accounts
   description = "The identity each group of functions runs as (service_accounts.tf)."
 }
+
+output "console_url" {
+  value       = "${local.function_urls["console"]}/"
+  description = "The district admins' web console (sign in with Google; the trailing slash matters: the page loads its assets and the API relative to it)."
+}

@@ -12,9 +12,32 @@ from typing import Any
 
 from shared.store import layout
 from shared.store.cursors import read_page
-from shared.store.ports import DOC_ID, DocumentStore, Order
+from shared.store.ports import DOC_ID, DocumentStore, Order, Write
 
 NEWEST_FIRST = (Order("at", descending=True), Order(DOC_ID, descending=True))
+
+
+def action_write(
+    district_id: str,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    at: dt.datetime,
+    details: Mapping[str, Any] | None = None,
+) -> Write:
+    """The audit entry of one action, as a write to commit with the change it records. Each call
+    makes a new id: build it inside the transaction (a retried transaction commits only its
+    last attempt's writes, so one entry per change)."""
+    entry_id = f"{at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+    entry = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "at": at,
+        "details": dict(details or {}),
+    }
+    return Write("set", f"{layout.audit(district_id)}/{entry_id}", entry)
 
 
 def record_action(
@@ -27,18 +50,12 @@ def record_action(
     at: dt.datetime,
     details: Mapping[str, Any] | None = None,
 ) -> str:
-    entry_id = f"{at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-    store.set(
-        f"{layout.audit(district_id)}/{entry_id}",
-        {
-            "actor": actor,
-            "action": action,
-            "target": target,
-            "at": at,
-            "details": dict(details or {}),
-        },
+    """Records an action on its own (when nothing else is written with it)."""
+    write = action_write(
+        district_id, actor=actor, action=action, target=target, at=at, details=details
     )
-    return entry_id
+    store.set(write.path, write.data)
+    return write.path.rsplit("/", 1)[1]
 
 
 def audit_page(

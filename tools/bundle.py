@@ -1,7 +1,8 @@
 """Writes build/functions-source.zip, the source Cloud Functions deploys: functions/main.py at the
-root (the runtime looks for main.py there), the shared/ package, and a requirements.txt that pins
-every package the functions need, directly or not, to the version in constraints.txt, so a build
-in production installs exactly what the tests ran against.
+root (the runtime looks for main.py there), the shared/ package (with the OpenAPI document and the
+web console's static files), and a requirements.txt that pins every package the functions need,
+directly or not, to the version in constraints.txt, so a build in production installs exactly
+what the tests ran against.
 
     python -m tools.bundle [--out build/functions-source.zip]
 
@@ -116,6 +117,13 @@ def bundle_members() -> list[tuple[str, Path | bytes]]:
     # The OpenAPI document the functions serve (GET /openapi.yaml).
     contract = ROOT / "shared" / "web" / "openapi.yaml"
     members.append((str(contract.relative_to(ROOT)), contract))
+    # The web console's page, scripts and styles (served as they are: no build step).
+    console = ROOT / "shared" / "web" / "console"
+    members += [
+        (p.relative_to(ROOT).as_posix(), p)
+        for p in sorted(console.rglob("*"))
+        if p.is_file() and p.suffix in {".html", ".js", ".css", ".svg"}
+    ]
     return members
 
 

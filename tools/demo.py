@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -380,7 +381,15 @@ def export_demo(env: dict[str, str], db: firestore.Client, sis: str) -> bool:
     return len(changed) == 1 and len(after) == len(before)
 
 
+def exit_quietly_on_signals() -> None:
+    """Ctrl-C or SIGTERM ends the demo with 130 or 143 and no traceback. `make demo` runs it
+    under `python -m tools.localstack run`, which then stops the stack it started."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+
+
 def main() -> int:
+    exit_quietly_on_signals()
     stack = LocalStack()
     env = stack.env()
     os.environ.update(env)  # the google-cloud clients find the emulators through the environment

@@ -44,8 +44,9 @@ FUNCTION_IDENTITIES = {
     "sync_schedule": "worker",
     "export_teacher": "api",
     "export_task": "worker",
+    "console": "connect",  # serves the admin API under /console/api: sync_admin's identity
 }
-PUBLIC_FUNCTIONS = frozenset({"healthz", "sync_admin", "export_teacher"})
+PUBLIC_FUNCTIONS = frozenset({"healthz", "sync_admin", "export_teacher", "console"})
 
 
 @dataclass(frozen=True, order=True)

@@ -8,6 +8,11 @@ the same google-auth code as Google's; only the certs URL and the issuer differ 
 
 GET /token?email=E&audience=A (loopback only) returns {"id_token": ...}: the local Cloud Tasks
 service fetches the OIDC token of a task's service account there, as Cloud Tasks mints one.
+
+GET /signin?redirect_uri=U is the web console's stand-in for Google's sign-in page: a form asking
+for an email; POST /signin mints a token for it (the stack's audience) and redirects the browser
+to U#id_token=<token>, as an OAuth implicit flow returns a token in the fragment (never in a query
+string, so no server log sees it). U must be an http://127.0.0.1:<port>/ URL, else 400.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import html
 import json
 import sys
 import time
@@ -22,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
@@ -119,10 +126,78 @@ def stack_id_token(email: str, env: Mapping[str, str]) -> str:
     return str(response.json()["id_token"])
 
 
-def app(keys: IssuerKeys) -> Any:
+SIGNIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in — local issuer</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 32rem; margin: 3rem auto">
+<h1>Sign in to Rostersync (local)</h1>
+<p>This is the local stack's stand-in for Google sign-in: it signs an ID token for the email you
+type, which the API verifies as it verifies Google's. There is no password.</p>
+{error}
+<form id="signin-form" method="post" action="/signin">
+<input type="hidden" name="redirect_uri" value="{redirect_uri}">
+<p><label for="email">Email</label><br>
+<input id="email" name="email" type="email" required autocomplete="email" size="40"
+ value="{email}" aria-describedby="email-help"><br>
+<small id="email-help">`make up` makes admin@rusd.example.org an admin of district
+demo-district.</small></p>
+<p><button id="signin-submit" type="submit">Sign in</button></p>
+</form>
+<p>You will return to <code>{redirect_uri}</code>.</p>
+</body></html>
+"""
+SIGNIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*"
+
+
+def redirect_problem(redirect_uri: str) -> str | None:
+    """Why ``redirect_uri`` may not receive a token (None when it may): only an
+    http://127.0.0.1:<port>/ URL, without credentials or a fragment."""
+    try:
+        parts = urlsplit(redirect_uri)
+        port = parts.port
+    except ValueError:
+        return "redirect_uri is not a URL"
+    if parts.scheme != "http" or parts.hostname != LOOPBACK or port is None:
+        return "redirect_uri must be an http://127.0.0.1:<port>/ URL (the local console)"
+    if parts.username or parts.password or parts.fragment or not parts.path.startswith("/"):
+        return "redirect_uri must have no user, password or fragment"
+    return None
+
+
+def _page(redirect_uri: str, email: str = "", error: str = "", status: int = 200) -> Response:
+    shown = f'<p role="alert"><strong>{html.escape(error)}</strong></p>' if error else ""
+    body = SIGNIN_PAGE.format(
+        redirect_uri=html.escape(redirect_uri), email=html.escape(email), error=shown
+    )
+    headers = {"Content-Security-Policy": SIGNIN_CSP, "Cache-Control": "no-store"}
+    return Response(body, status=status, mimetype="text/html", headers=headers)
+
+
+def signin(request: Request, keys: IssuerKeys, audience: str) -> Response:
+    """GET: the form; POST: a token for the typed email, in the redirect's fragment."""
+    source = request.form if request.method == "POST" else request.args
+    redirect_uri = source.get("redirect_uri", "")
+    refused = redirect_problem(redirect_uri)
+    if refused:
+        return Response(refused + "\n", status=400, mimetype="text/plain")
+    if request.method != "POST":
+        return _page(redirect_uri)
+    email = request.form.get("email", "").strip()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        return _page(
+            redirect_uri, email, "Type an email address, e.g. admin@district.example.org", 400
+        )
+    token = keys.mint(email, audience)
+    headers = {"Location": f"{redirect_uri}#id_token={token}", "Cache-Control": "no-store"}
+    return Response("", status=303, headers=headers)
+
+
+def app(keys: IssuerKeys, stack_audience: str = DEFAULT_AUDIENCE) -> Any:
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if request.path == "/certs":
+        if request.path == "/signin" and request.method in ("GET", "POST"):
+            response = signin(request, keys, stack_audience)
+        elif request.path == "/certs":
             body = json.dumps(keys.certs())
             response = Response(
                 body, mimetype="application/json", headers={"Cache-Control": "public, max-age=300"}
@@ -166,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         LOOPBACK,
         args.port,
-        app(create_keys(args.state_dir, f"http://{LOOPBACK}:{args.port}")),
+        app(create_keys(args.state_dir, f"http://{LOOPBACK}:{args.port}"), args.audience),
         threaded=True,
     )
     server.serve_forever()

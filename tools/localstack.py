@@ -3,6 +3,8 @@ local OneRoster SIS and the functions, each on 127.0.0.1 on a free port, in its 
 
     python -m tools.localstack up [--services firestore,tasks,sis,functions]
                                   [--sis-arg=--students=500] [--duplicate-rate 0.2]
+                                  [--firestore-heap 8g]
+    python -m tools.localstack run [same options] -- COMMAND...   # up, run it, down (make demo)
     python -m tools.localstack env      # shell exports for the running stack
     python -m tools.localstack status
     python -m tools.localstack down
@@ -24,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,7 @@ FIRESTORE_JAR = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
 FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 DEFAULT_SIS_CLIENT_ID = "rostersync-local"
 DEFAULT_SIS_CLIENT_SECRET = "local-development-secret"  # noqa: S105  (the local SIS's own fixture)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class StackError(RuntimeError):
@@ -98,7 +101,27 @@ def gcloud_sdk_root() -> Path | None:
     return root if (root / FIRESTORE_JAR).is_file() else None
 
 
-def firestore_command(port: int) -> list[str]:
+def default_firestore_heap() -> str:
+    """The emulator keeps every document in its JVM heap: with 1 GB a 30,000-student sync ran
+    out of memory (4 GB held it, peak 2.6 GB), so 100,000 students need about 9 GB. Two fifths
+    of this machine's memory, between 1 and 10 GiB (9g on 24 GiB); the environment variable
+    ROSTERSYNC_FIRESTORE_HEAP (a JVM size such as 4g) overrides it. -Xmx is a ceiling: the JVM
+    takes memory as the data grows, so small stacks stay small."""
+    configured = os.environ.get("ROSTERSYNC_FIRESTORE_HEAP", "").strip()
+    if configured:
+        return configured
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "1g"
+    return f"{max(1, min(10, total * 2 // 5 // 1024**3))}g"
+
+
+def firestore_command(port: int, heap: str | None = None) -> list[str]:
+    """The emulator's JAR run by `java` directly, so the JVM's own -Xmx sizes its heap."""
+    heap = heap or default_firestore_heap()
+    if not heap[:-1].isdigit() or heap[-1].lower() not in "mg":
+        raise StackError(f"the Firestore emulator heap must look like 4g or 512m, not {heap!r}")
     java = shutil.which("java")
     if java is None:
         raise StackError(
@@ -115,7 +138,7 @@ def firestore_command(port: int) -> list[str]:
         )
     return [
         java,
-        "-Xmx1g",
+        f"-Xmx{heap}",
         "-Duser.language=en",
         "-cp",
         str(sdk / FIRESTORE_JAR),
@@ -189,10 +212,13 @@ class LocalStack:
         *,
         tasks_time_scale: float = 1.0,
         tasks_duplicate_rate: float = 0.0,
+        firestore_heap: str | None = None,
     ) -> None:
         """``tasks_time_scale`` shrinks the queues' retry backoff (tests); a
-        ``tasks_duplicate_rate`` above 0 delivers that share of tasks twice at once."""
+        ``tasks_duplicate_rate`` above 0 delivers that share of tasks twice at once;
+        ``firestore_heap`` (e.g. "8g") caps the emulator's JVM heap, see default_firestore_heap."""
         self.state_dir = (state_dir or ROOT / ".stack").resolve()
+        self.firestore_heap = firestore_heap
         self.tasks_time_scale = tasks_time_scale
         self.tasks_duplicate_rate = tasks_duplicate_rate
         self.state_file = self.state_dir / "state.json"
@@ -232,7 +258,7 @@ class LocalStack:
 
     def _start_firestore(self) -> Service:
         port = free_port()
-        proc, log = self._spawn("firestore", firestore_command(port))
+        proc, log = self._spawn("firestore", firestore_command(port, self.firestore_heap))
         self._guard(proc, "firestore", port, log)
         wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/"), proc, "Firestore emulator", log)
         return Service("firestore", proc.pid, port, str(log))
@@ -411,6 +437,108 @@ class LocalStack:
         return env
 
 
+@contextlib.contextmanager
+def down_on_signals(
+    stack: LocalStack, before_down: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """While inside: Ctrl-C (SIGINT) or SIGTERM runs ``before_down``, stops every service of
+    ``stack`` and exits 130 or 143 (128 + the signal), so an interrupted `make bench` or `make
+    demo` leaves no process and no port behind. Further signals are ignored while it stops."""
+
+    def stop(signum: int, frame: object) -> None:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        name = signal.Signals(signum).name
+        print(f"\ninterrupted ({name}): stopping the local stack", file=sys.stderr, flush=True)
+        if before_down is not None:
+            before_down()
+        stack.down()
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_with_stack(
+    stack: LocalStack, services: Iterable[str], sis_args: Sequence[str], command: Sequence[str]
+) -> int:
+    """`make demo`: starts the stack, runs ``command`` with its environment, stops the stack
+    however the command ends (an interruption stops the command first)."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def stop_command() -> None:
+        for proc in started:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    with down_on_signals(stack, stop_command):
+        try:
+            stack.up(services, sis_args)
+            started.append(subprocess.Popen(list(command), env={**os.environ, **stack.env()}))
+            # Polled, not wait(): a signal handler that waits for the command while wait()
+            # holds the Popen's lock would deadlock.
+            while (code := started[0].poll()) is None:
+                time.sleep(0.2)
+        finally:
+            lingering = stack.down()
+    if lingering:
+        print(f"localstack: still listening after stop: {', '.join(lingering)}", file=sys.stderr)
+    return code or (1 if lingering else 0)
+
+
+DEMO_DISTRICT = "demo-district"  # as tools/demo.py
+DEMO_ADMIN = "admin@rusd.example.org"
+
+
+def seed_demo_admin(firestore_port: int) -> None:
+    """Makes DEMO_ADMIN an admin of DEMO_DISTRICT (its staff document, through the emulator's
+    REST API), so the console can be signed in to at once after `up`."""
+    from shared.ids import safe_id
+
+    doc = f"districts/{DEMO_DISTRICT}/staff/{safe_id(DEMO_ADMIN)}"
+    url = (
+        f"http://{LOOPBACK}:{firestore_port}/v1/projects/{PROJECT_ID}/databases/(default)/"
+        f"documents/{doc}"
+    )
+    body = json.dumps({"fields": {"role": {"stringValue": "admin"}}}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer owner"}
+    request = urllib.request.Request(url, body, headers, method="PATCH")
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310  (the emulator we started)
+        pass
+
+
+def console_hint(stack: LocalStack, sis_args: Sequence[str]) -> list[str]:
+    """What `up` prints so an admin can open the web console and connect the local SIS."""
+    svc = stack.services
+    base = f"http://{LOOPBACK}:{svc['functions'].port}"
+    lines = [
+        "",
+        f"web console  {base}/console/?district={DEMO_DISTRICT}",
+        f'  sign in as {DEMO_ADMIN} on the local issuer\'s page ("Sign in" takes you there);',
+        f"  `up` made that email an admin of district {DEMO_DISTRICT} (its staff document).",
+    ]
+    custom_sis = any(a.startswith(("--prefix", "--token-path")) for a in sis_args)
+    if "sis" in svc and not custom_sis:
+        sis = f"http://{LOOPBACK}:{svc['sis'].port}"
+        lines += [
+            "  connect it to the local SIS (vendor Generic OneRoster, OneRoster 1.2):",
+            f"    rostering base URL {sis}/ims/oneroster/rostering/v1p2",
+            f"    gradebook base URL {sis}/ims/oneroster/gradebook/v1p2",
+            f"    token URL {sis}/oauth/token",
+            f"    client id {DEFAULT_SIS_CLIENT_ID}, client secret {DEFAULT_SIS_CLIENT_SECRET}",
+        ]
+    return lines
+
+
 def queue_path(queue: str) -> str:
     return f"projects/{PROJECT_ID}/locations/{TASKS_LOCATION}/queues/{queue}"
 
@@ -421,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("command", choices=["up", "down", "status", "env", "run"])
     parser.add_argument("--services", default=",".join(ALL_SERVICES))
     parser.add_argument(
         "--sis-arg",
@@ -436,16 +564,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.0,
         help="deliver this share of Cloud Tasks tasks twice at once (at-least-once delivery)",
     )
-    args = parser.parse_args(argv)
-    stack = LocalStack(args.state_dir, tasks_duplicate_rate=args.duplicate_rate)
+    parser.add_argument(
+        "--firestore-heap",
+        default=None,
+        help="the Firestore emulator's JVM heap ceiling, e.g. 8g (default: see README)",
+    )
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    split = arguments.index("--") if "--" in arguments else len(arguments)
+    args = parser.parse_args(arguments[:split])
+    program = arguments[split + 1 :]  # run: the command after --
+    stack = LocalStack(
+        args.state_dir,
+        tasks_duplicate_rate=args.duplicate_rate,
+        firestore_heap=args.firestore_heap,
+    )
+    services = [s for s in args.services.split(",") if s]
+    if args.command == "run":
+        if not program:
+            parser.error("run needs a command after --")
+        try:
+            return run_with_stack(stack, services, args.sis_arg, program)
+        except StackError as exc:
+            print(f"localstack: {exc}", file=sys.stderr)
+            return 1
     if args.command == "up":
         try:
-            stack.up([s for s in args.services.split(",") if s], args.sis_arg)
+            with down_on_signals(stack):
+                stack.up(services, args.sis_arg)
         except StackError as exc:
             print(f"localstack: {exc}", file=sys.stderr)
             return 1
         for svc in stack.services.values():
             print(f"{svc.name:<10} pid {svc.pid:<7} http://{LOOPBACK}:{svc.port}  log {svc.log}")
+        if {"functions", "firestore"} <= stack.services.keys():
+            seed_demo_admin(stack.services["firestore"].port)
+            print("\n".join(console_hint(stack, args.sis_arg)))
     elif args.command == "down":
         lingering = stack.down()
         if lingering:

@@ -2,7 +2,8 @@
 package registries (PyPI, Debian, npm) cannot provide or that pip cannot install. Each missing one
 is named with the exact command that installs it, and nothing else runs.
 
-    python3.11 -m tools.preflight
+    python3.11 -m tools.preflight            (make install: Python, Java, the emulator)
+    python3.11 -m tools.preflight --tests    (make test: also Chromium and its driver)
 
 Runs on the system interpreter before any virtual environment exists, so it uses the standard
 library only; the emulator lookup is tools.localstack's own (the same search the tests use).
@@ -30,12 +31,16 @@ DEBIAN_GCLOUD = "\n".join(
     ]
 )
 
+# The browser tests (tests/console/) drive Debian's Chromium: (command, Debian package).
+BROWSER = (("chromium", "chromium"), ("chromedriver", "chromium-driver"))
+
 OTHER_GCLOUD = """\
     install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), then
     gcloud components install cloud-firestore-emulator"""
 
 
-def problems() -> list[str]:
+def problems(*, tests: bool = False) -> list[str]:
+    """What this machine lacks; ``tests`` adds what only `make test` needs (the browser)."""
     found = []
     if sys.version_info[:2] != (3, 11):
         found.append(
@@ -56,6 +61,8 @@ def problems() -> list[str]:
             "Java 17 runs the Firestore emulator and was not found: "
             "`sudo apt-get install -y openjdk-17-jre-headless`."
         )
+    if tests:
+        found.extend(browser_problems())
     if localstack.gcloud_sdk_root() is None:
         found.append(
             "The Firestore emulator (Google Cloud CLI component cloud-firestore-emulator) was "
@@ -67,8 +74,22 @@ def problems() -> list[str]:
     return found
 
 
-def main() -> int:
-    found = problems()
+def browser_problems() -> list[str]:
+    """Chromium and its driver, named with the Debian packages that install the missing ones."""
+    missing = [(name, package) for name, package in BROWSER if shutil.which(name) is None]
+    if not missing:
+        return []
+    names = " and ".join(name for name, _ in missing)
+    packages = " ".join(package for _, package in missing)
+    return [
+        f"{names} not found (the web console's browser tests drive Debian's Chromium through "
+        f"chromium-driver): `sudo apt-get install -y {packages}`."
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    tests = "--tests" in (sys.argv[1:] if argv is None else argv)
+    found = problems(tests=tests)
     for problem in found:
         print(f"preflight: {problem}", file=sys.stderr)
     if found:

@@ -7,7 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shared.store.ports import DELETE_FIELD, Data, Doc, FieldName, Filter, Order, Write
+from shared.store.ports import (
+    DELETE_FIELD,
+    ArrayUnion,
+    Build,
+    Data,
+    Doc,
+    FieldName,
+    Filter,
+    Order,
+    Write,
+)
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client, Query
@@ -34,6 +44,10 @@ def _value(value: Any) -> Any:
         from google.cloud.firestore import DELETE_FIELD as FIRESTORE_DELETE
 
         return FIRESTORE_DELETE
+    if isinstance(value, ArrayUnion):
+        from google.cloud import firestore
+
+        return firestore.ArrayUnion(list(value.values))
     if isinstance(value, Mapping):
         return {k: _value(v) for k, v in value.items()}
     return value
@@ -147,6 +161,29 @@ class FirestoreStore:
             if not condition((snapshot.to_dict() or {}) if snapshot.exists else None):
                 return False
             transaction.update(ref, _update_data(data))
+            return True
+
+        return bool(change(self._db.transaction()))
+
+    def update_with(self, path: str, build: Build) -> bool:
+        from google.cloud import firestore
+
+        ref = self._db.document(path)
+
+        @firestore.transactional
+        def change(transaction: Any) -> bool:
+            snapshot = ref.get(transaction=transaction)
+            update = build((snapshot.to_dict() or {}) if snapshot.exists else None)
+            if update is None:
+                return False
+            if update.fields:
+                transaction.update(ref, _update_data(update.fields))
+            for write in update.also:
+                target = self._db.document(write.path)
+                if write.op == "update":
+                    transaction.update(target, _update_data(write.data))
+                else:
+                    transaction.set(target, _value(write.data), merge=write.op == "merge")
             return True
 
         return bool(change(self._db.transaction()))

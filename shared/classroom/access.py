@@ -5,16 +5,17 @@ active co-teachers (another teacher of the district gets 403)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.audit import record_action
+from shared.audit import action_write
+from shared.classroom.teachers import TEACHER_IDS, teacher_ids
 from shared.errors import Forbidden, NotFound
 from shared.export.classes import is_teacher_of
 from shared.identity import Caller
 from shared.store import layout
-from shared.store.ports import Data, DocumentStore, FieldName
+from shared.store.ports import Data, DocumentStore, FieldName, Update, Write, updated
 
 
 @dataclass(frozen=True)
@@ -69,19 +70,26 @@ def change_class(
     class_id: str,
     check: Check,
     fields: Mapping[FieldName, Any],
+    also: Callable[[], Sequence[Write]] = tuple,
 ) -> bool:
-    """One atomic conditional write of the named fields: the class is read, the caller's right
-    and the state are checked, and the fields are written in one transaction, so a sync writing
-    other fields of the class at the same moment loses nothing and is not lost. False when
-    nothing had to change."""
+    """One transaction: the class is read, the caller's right and the state are checked, and the
+    fields are written with ``teacher_ids`` recomputed and the ``also`` writes (built inside the
+    transaction, after the check), so a sync writing the class at the same moment loses nothing
+    and is not lost. False when nothing had to change."""
 
-    def condition(doc: Data | None) -> bool:
+    def build(doc: Data | None) -> Update | None:
         if doc is None:
             raise missing_class(actor, class_id)
         require_teacher(actor, class_id, doc)
-        return check(doc)
+        if not check(doc):
+            return None
+        changed = dict(fields)  # after the check, which may complete the fields from ``doc``
+        ids = teacher_ids(updated(doc, changed))
+        if ids != doc.get(TEACHER_IDS):
+            changed[TEACHER_IDS] = ids
+        return Update(changed, tuple(also()))
 
-    return store.update_if(layout.class_doc(actor.district_id, class_id), condition, fields)
+    return store.update_with(layout.class_doc(actor.district_id, class_id), build)
 
 
 def change_and_record(
@@ -94,16 +102,20 @@ def change_and_record(
     details: Mapping[str, Any],
     at: dt.datetime,
 ) -> bool:
-    """``change_class``, then an audit record of the change when something changed."""
-    if not change_class(store, actor, class_id, check, fields):
-        return False
-    record_action(
-        store,
-        actor.district_id,
-        actor=actor.email,
-        action=action,
-        target=f"classes/{class_id}",
-        at=at,
-        details=details,
-    )
-    return True
+    """``change_class`` with the audit entry of the change in the same transaction: a change is
+    never stored without its entry, nor an entry without its change."""
+
+    def entry() -> tuple[Write]:
+        target = f"classes/{class_id}"
+        return (
+            action_write(
+                actor.district_id,
+                actor=actor.email,
+                action=action,
+                target=target,
+                at=at,
+                details=details,
+            ),
+        )
+
+    return change_class(store, actor, class_id, check, fields, entry)

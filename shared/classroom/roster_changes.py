@@ -1,9 +1,10 @@
 """A teacher's own roster changes: add or remove a student or a co-teacher by hand, and undo
-such a change. What the sync's planner reads (shared/sync/roster_docs.py, planner.py ``_members``):
-a member with ``source: manual`` is never removed by the sync, one with ``status: removed,
-removed_by: teacher`` is never re-added, and one with ``removed_by: sis`` is restored when the
-SIS sends them again. Each change writes one member's fields by field path, in one transaction
-with the check, so a sync writing the class at the same moment loses nothing."""
+such a change. What the sync's planner reads (shared/sync/roster_docs.py, planner.py
+``member_moves``): a member with ``source: manual`` is never removed by the sync, one with
+``status: removed, removed_by: teacher`` is never re-added, and one with ``removed_by: sis`` is
+restored when the SIS sends them again. Each change writes one member's fields by field path, in
+one transaction with the check (and, for co-teachers, the class's ``teacher_ids``), so a sync
+writing the class at the same moment loses nothing."""
 
 from __future__ import annotations
 
@@ -120,6 +121,7 @@ def undo_member_change(
 
     def check(doc: Data) -> bool:
         _writable(doc, class_id)
+        fields.pop((group, key, "removed_by"), None)  # from an earlier, retried attempt
         entry = _entry(doc, group, user_id)
         if entry is None:
             raise NotFound(f"class {class_id!r} has no {noun} {user_id!r}")

@@ -15,14 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.classroom import links, offers, roster_changes
 from shared.classroom.access import Actor, district_actor, visible_class
+from shared.classroom.class_list import teacher_classes
 from shared.classroom.roster_changes import Group
-from shared.classroom.views import CLASS_STATES, class_detail, class_state, class_summary
+from shared.classroom.views import CLASS_STATES, class_detail
 from shared.errors import InvalidInput
-from shared.export.classes import is_teacher_of
 from shared.export.ports import ExportPorts
 from shared.identity import Caller
 from shared.ids import MAX_SOURCED_ID_BYTES, from_safe_id
-from shared.store import layout
 from shared.web.edge import ApiRequest, Response, Routes
 
 MAX_NAME = 200
@@ -80,13 +79,7 @@ def list_classes(ports: ExportPorts, request: ApiRequest, actor: Actor) -> Respo
     wanted = request.query.get("state")
     if wanted is not None and wanted not in CLASS_STATES:
         raise InvalidInput(f"state: use one of {', '.join(CLASS_STATES)}, or leave it out for all")
-    mine = [
-        class_summary(doc.id, doc.data)
-        for doc in ports.store.query(layout.classes(actor.district_id))
-        if is_teacher_of(actor.staff, doc.data)
-        and (wanted is None or class_state(doc.data) == wanted)
-    ]
-    return 200, {"classes": mine}
+    return 200, {"classes": teacher_classes(ports.store, actor, wanted)}
 
 
 def show_class(ports: ExportPorts, request: ApiRequest, actor: Actor, class_id: str) -> Response:

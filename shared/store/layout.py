@@ -36,6 +36,13 @@ COMPOSITE_QUERIES = (
         "runs", ("kind", "state", "created_at"), "the runs list by kind and state; latest full run"
     ),
     CompositeQuery("warnings", ("code", "school_id"), "a run's warnings of one kind and school"),
+    # The district's current warnings: ``epoch in [...]`` (shared/sync/warning_log.py), by kind,
+    # school or both, in document order.
+    CompositeQuery("warnings", ("epoch", "code"), "the district's warnings of one kind"),
+    CompositeQuery("warnings", ("epoch", "school_id"), "the district's warnings of a school"),
+    CompositeQuery(
+        "warnings", ("epoch", "code", "school_id"), "the district's warnings of a kind and school"
+    ),
 )
 
 
@@ -62,6 +69,11 @@ def run(district_id: str, run_id: str) -> str:
 def run_part(district_id: str, run_id: str, part: str) -> str:
     """One of a run's sub-collections: schools, fetches, pages, warnings, holds."""
     return f"{run(district_id, run_id)}/{part}"
+
+
+def district_warnings(district_id: str) -> str:
+    """One document per warning (school, code, record) across runs: first and last seen, count."""
+    return f"{district(district_id)}/warnings"
 
 
 def audit(district_id: str) -> str:

@@ -9,7 +9,18 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from shared.store.ports import DELETE_FIELD, DOC_ID, Data, Doc, FieldName, Filter, Order, Write
+from shared.store.ports import (
+    DELETE_FIELD,
+    DOC_ID,
+    Build,
+    Data,
+    Doc,
+    FieldName,
+    Filter,
+    Order,
+    Write,
+    apply_value,
+)
 
 
 def _merge(target: Data, data: Mapping[str, Any]) -> None:
@@ -32,7 +43,7 @@ def _set_path(target: Data, name: FieldName, value: Any) -> None:
     if value is DELETE_FIELD:
         target.pop(parts[-1], None)
     else:
-        target[parts[-1]] = copy.deepcopy(value)
+        target[parts[-1]] = apply_value(target.get(parts[-1]), value)
 
 
 def _lookup(data: Data, dotted: str) -> Any:
@@ -55,6 +66,10 @@ def _matches(data: Data, filters: Sequence[Filter]) -> bool:
         if spec.op == "==" and value != spec.value:
             return False
         if spec.op == "in" and value not in spec.value:
+            return False
+        if spec.op == "array_contains_any" and not (
+            isinstance(value, list) and any(v in value for v in spec.value)
+        ):
             return False
     return True
 
@@ -161,6 +176,27 @@ class MemoryStore:
             if not condition(self.get(path)):
                 return False
             self.update(path, data)
+            return True
+
+    def update_with(self, path: str, build: Build) -> bool:
+        """All or nothing: when a write fails, every document it touched is put back."""
+        with self._lock:
+            change = build(self.get(path))
+            if change is None:
+                return False
+            touched = [path, *(write.path for write in change.also)]
+            before = {p: copy.deepcopy(self._docs.get(p)) for p in touched}
+            try:
+                if change.fields:
+                    self.update(path, change.fields)
+                self.commit(change.also)
+            except BaseException:
+                for p, data in before.items():
+                    if data is None:
+                        self._docs.pop(p, None)
+                    else:
+                        self._docs[p] = data
+                raise
             return True
 
     def paths(self, prefix: str = "") -> list[str]:

@@ -8,6 +8,7 @@ sourcedIds never need quoting by the caller. Filters name nested fields with dot
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -26,6 +27,23 @@ DELETE_FIELD: Any = _Delete()
 
 
 @dataclass(frozen=True)
+class ArrayUnion:
+    """In an ``update``: add the values the array field lacks, keeping what it holds (a missing
+    field, or one that is not an array, becomes one). Applied by the store, so it loses nothing
+    written to the array at the same moment."""
+
+    values: tuple[Any, ...]
+
+
+def apply_value(current: Any, value: Any) -> Any:
+    """The field's value after an update writes ``value`` over ``current`` (not DELETE_FIELD)."""
+    if isinstance(value, ArrayUnion):
+        held = list(current) if isinstance(current, list) else []
+        return held + [v for v in value.values if v not in held]
+    return copy.deepcopy(value)
+
+
+@dataclass(frozen=True)
 class Doc:
     id: str
     path: str
@@ -35,7 +53,7 @@ class Doc:
 @dataclass(frozen=True)
 class Filter:
     field: str
-    op: Literal["==", "in"]
+    op: Literal["==", "in", "array_contains_any"]
     value: Any
 
 
@@ -58,6 +76,37 @@ class Write:
     op: Literal["set", "merge", "update"]
     path: str
     data: Mapping[Any, Any] = field(default_factory=dict)  # field names, or paths for update
+
+
+@dataclass(frozen=True)
+class Update:
+    """What ``update_with`` writes in one transaction: field-path ``fields`` of the read document
+    (none: the document is left as it is) and ``also``, other writes committed with them."""
+
+    fields: Mapping[Any, Any]
+    also: Sequence[Write] = ()
+
+
+Build = Callable[[Data | None], Update | None]
+"""Given the stored document (None when missing): what to write, or None to write nothing."""
+
+
+def updated(data: Mapping[str, Any], fields: Mapping[Any, Any]) -> Data:
+    """A copy of ``data`` with the field-path update applied, as the store would. Pure."""
+    out: Data = copy.deepcopy(dict(data))
+    for name, value in fields.items():
+        parts = (name,) if isinstance(name, str) else name
+        target = out
+        for part in parts[:-1]:
+            child = target.get(part)
+            if not isinstance(child, dict):
+                child = target[part] = {}
+            target = child
+        if value is DELETE_FIELD:
+            target.pop(parts[-1], None)
+        else:
+            target[parts[-1]] = apply_value(target.get(parts[-1]), value)
+    return out
 
 
 class DocumentStore(Protocol):
@@ -104,4 +153,11 @@ class DocumentStore(Protocol):
         self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]
     ) -> bool:
         """Atomically: updates the document when ``condition`` holds for what is stored."""
+        ...
+
+    def update_with(self, path: str, build: Build) -> bool:
+        """In one transaction: reads the document, asks ``build`` what to write from what is
+        stored, and writes it with its ``also`` writes, all or nothing. ``build`` may run more
+        than once (a transaction retried after contention); only the last run's writes are
+        committed. False when ``build`` returned None."""
         ...

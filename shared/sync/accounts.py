@@ -13,6 +13,7 @@ from typing import Any, Literal
 from shared.ids import digest
 from shared.store.ports import FieldName
 from shared.sync.model import DataWarning
+from shared.sync.warning_codes import fix_text
 
 MatchKey = Literal["email", "username", "identifier"]
 EARLY_GRADES = frozenset({"PK", "TK", "KG", "K", "00", "0", "01", "1", "02", "2"})
@@ -63,7 +64,7 @@ def _missing_key(person: SisPerson, key: MatchKey, school_id: str | None) -> Dat
         "user",
         person.sourced_id,
         f"the user has no {key}, so no account can be matched",
-        f"enter the user's {key} in the SIS",
+        fix_text(f"missing_{key}"),
         school_id,
     )
 
@@ -78,7 +79,7 @@ def shared_key_warning(
         sourced_id,
         f"the {key} is shared with SIS user(s) {', '.join(others)} (in this or another school), "
         "so none of them is linked",
-        f"give each user their own {key} in the SIS",
+        fix_text(f"duplicate_{key}"),
         school_id,
     )
 
@@ -91,7 +92,7 @@ def _ambiguous_account(
         "user",
         person.sourced_id,
         f"{account_count} accounts have this {key}, so none is linked",
-        f"merge or correct the accounts that share the {key}",
+        fix_text("ambiguous_account", key=key),
         school_id,
     )
 
@@ -145,8 +146,7 @@ def no_account_warnings(
             "user",
             p.sourced_id,
             f"no account has this {key}",
-            f"create the account in the app, correct the {key} in the SIS, or turn on "
-            "account creation",
+            fix_text("no_matching_account", key=key),
             school_id,
         )
         for p in unmatched

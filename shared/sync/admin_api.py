@@ -97,42 +97,40 @@ def cancel(
     return 200, {"run_id": run_id, "state": "cancelled"}
 
 
-def _warnings_answer(ports: AdminPorts, request: ApiRequest, folder: str) -> dict[str, Any]:
+def _warnings_answer(
+    ports: AdminPorts, request: ApiRequest, district_id: str, run_id: str | None
+) -> dict[str, Any]:
     query = WarningsQuery.model_validate(dict(request.query))
     filters = {"code": query.code, "school_id": query.school_id}
-    return reads.warnings_page(ports.sync.store, folder, filters, query.limit, query.cursor)
+    store = ports.sync.store
+    return reads.warnings_page(store, district_id, run_id, filters, query.limit, query.cursor)
 
 
 def run_warnings(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
 ) -> Response:
     load_run(ports.sync.store, district_id, run_id)
-    folder = layout.run_part(district_id, run_id, "warnings")
-    return 200, {"run_id": run_id, **_warnings_answer(ports, request, folder)}
+    return 200, _warnings_answer(ports, request, district_id, run_id)
 
 
 def run_warnings_summary(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str, run_id: str
 ) -> Response:
     load_run(ports.sync.store, district_id, run_id)
-    folder = layout.run_part(district_id, run_id, "warnings")
-    return 200, {"run_id": run_id, **reads.warnings_summary(ports.sync.store, folder)}
+    return 200, reads.warnings_summary(ports.sync.store, district_id, run_id)
 
 
 def district_warnings(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
 ) -> Response:
-    run_id = reads.latest_ended_full_run(ports.sync.store, district_id)
-    folder = layout.run_part(district_id, run_id, "warnings")
-    return 200, {"run_id": run_id, **_warnings_answer(ports, request, folder)}
+    """The district's current warnings (shared/sync/warning_log.py says which)."""
+    return 200, _warnings_answer(ports, request, district_id, None)
 
 
 def district_warnings_summary(
     ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str
 ) -> Response:
-    run_id = reads.latest_ended_full_run(ports.sync.store, district_id)
-    folder = layout.run_part(district_id, run_id, "warnings")
-    return 200, {"run_id": run_id, **reads.warnings_summary(ports.sync.store, folder)}
+    return 200, reads.warnings_summary(ports.sync.store, district_id, None)
 
 
 def connect(ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str) -> Response:

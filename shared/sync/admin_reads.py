@@ -14,12 +14,12 @@ from shared.ids import safe_id
 from shared.store import layout
 from shared.store.cursors import read_page
 from shared.store.ports import DOC_ID, DocumentStore, Filter, Order
-from shared.sync.runs import CANCELLED, TERMINAL_RUN_STATES, load_run
+from shared.sync.runs import load_run
 from shared.sync.status import school_summary, summarize_run
+from shared.sync.warning_log import SEEN_FIELDS, current_epochs, seen_fields
 
 NEWEST_FIRST = (Order("created_at", descending=True), Order(DOC_ID, descending=True))
 BY_ID = (Order(DOC_ID),)
-ENDED = sorted(TERMINAL_RUN_STATES - {CANCELLED})
 SETTINGS_SHOWN = (
     "connection",
     "connected",
@@ -64,22 +64,48 @@ def list_runs(
     return {"runs": runs, "next_cursor": page.next_cursor}
 
 
-def _shown_warning(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "at"}
+WARNING_FIELDS = (
+    "code",
+    "severity",
+    "record_kind",
+    "sourced_id",
+    "school_id",
+    "field",
+    "value",
+    "reason",
+    "fix",
+    *SEEN_FIELDS,
+)
+
+
+def _shown_warning(data: Mapping[str, Any], seen: Mapping[str, Any] | None) -> dict[str, Any]:
+    merged = {**data, **(seen or {})}
+    return {k: _iso(merged[k]) for k in WARNING_FIELDS if k in merged}
 
 
 def warnings_page(
     store: DocumentStore,
-    folder: str,
+    district_id: str,
+    run_id: str | None,
     filters: Mapping[str, str | None],
     limit: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    """A run's warnings in a stable order, filtered by ``code`` and ``school_id`` when given."""
+    """A run's warnings (``run_id``), else the district's current ones (warning_log.py), in a
+    stable order, filtered by ``code`` and ``school_id`` when given; each with first and last
+    seen and how many runs saw it."""
     wanted = [Filter(n, "==", filters[n]) for n in ("code", "school_id") if filters.get(n)]
+    if run_id is None:
+        run_id, epochs = current_epochs(store, district_id)
+        folder = layout.district_warnings(district_id)
+        wanted.insert(0, Filter("epoch", "in", epochs))
+    else:
+        folder = layout.run_part(district_id, run_id, "warnings")
     page = read_page(store, folder, *wanted, order=BY_ID, limit=limit, cursor=cursor)
+    seen = seen_fields(store, district_id, [doc.id for doc in page.docs])
     return {
-        "warnings": [_shown_warning(doc.data) for doc in page.docs],
+        "run_id": run_id,
+        "warnings": [_shown_warning(doc.data, seen.get(doc.id)) for doc in page.docs],
         "next_cursor": page.next_cursor,
     }
 
@@ -103,24 +129,16 @@ def group_warnings(warnings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
     return sorted(groups.values(), key=lambda g: (-g["count"], g["code"]))
 
 
-def warnings_summary(store: DocumentStore, folder: str) -> dict[str, Any]:
-    """Reads every warning of the run once (an admin's question, not the progress poll)."""
-    kinds = group_warnings(doc.data for doc in store.query(folder))
-    return {"kinds": kinds, "total": sum(k["count"] for k in kinds)}
-
-
-def latest_ended_full_run(store: DocumentStore, district_id: str) -> str:
-    """The run whose warnings are the district's: its latest full run that ended."""
-    found = store.page(
-        layout.runs(district_id),
-        Filter("kind", "==", "full"),
-        Filter("state", "in", ENDED),
-        order=NEWEST_FIRST,
-        limit=1,
-    )
-    if not found:
-        raise NotFound("no full sync has ended yet; start one with POST /runs, then ask again")
-    return found[0].id
+def warnings_summary(store: DocumentStore, district_id: str, run_id: str | None) -> dict[str, Any]:
+    """A run's warnings (``run_id``), else the district's current ones, counted per kind. Reads
+    every warning once (an admin's question, not the progress poll)."""
+    if run_id is None:
+        run_id, epochs = current_epochs(store, district_id)
+        docs = store.query(layout.district_warnings(district_id), Filter("epoch", "in", epochs))
+    else:
+        docs = store.query(layout.run_part(district_id, run_id, "warnings"))
+    kinds = group_warnings(doc.data for doc in docs)
+    return {"run_id": run_id, "kinds": kinds, "total": sum(k["count"] for k in kinds)}
 
 
 def school_detail(

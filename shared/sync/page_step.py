@@ -21,6 +21,7 @@ from shared.sync.mirror_store import write_mirror
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
+from shared.sync.warning_codes import fix_text
 from shared.sync.watermarks import newest
 from shared.tasks import PageTask, SchoolTask, final_on_last_delivery, payload
 
@@ -36,7 +37,7 @@ def rejection_warnings(
             resource,
             rejection.sourced_id or f"(row {request.offset + rejection.index + 1})",
             rejection.reason,
-            "correct the record in the SIS",
+            fix_text("invalid_record"),
             school_id,
         )
         for rejection in parsed.rejections

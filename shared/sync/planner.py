@@ -28,6 +28,7 @@ from shared.sync.roster_checks import (
     role_conflict,
     titled_section,
 )
+from shared.sync.warning_codes import fix_text
 
 
 def terms_ended(term_ids: Iterable[str], terms: Mapping[str, Term], today: dt.date) -> bool:
@@ -56,7 +57,7 @@ def _teachers(enrollments: Iterable[SisEnrollment], today: dt.date) -> tuple[str
     return teachers[0], teachers[1:]
 
 
-def _members(
+def member_moves(
     current: Mapping[str, Member], desired: Iterable[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(add, restore, remove) for one member list. Teacher changes win: a member the teacher
@@ -81,7 +82,7 @@ def _no_teacher(section: SisSection, school_id: str, consequence: str) -> DataWa
         "class",
         section.sourced_id,
         f"section {section.title!r} has no current teacher in the SIS; {consequence}",
-        "assign a teacher to the section in the SIS",
+        fix_text("section_without_teacher"),
         school_id,
     )
 
@@ -93,7 +94,7 @@ def _unknown_class(enrollment: SisEnrollment, school_id: str) -> DataWarning:
         enrollment.sourced_id,
         f"the enrollment points at class {enrollment.class_id!r}, which the SIS "
         "did not send for this school",
-        "check the enrollment's class and school in the SIS",
+        fix_text("unknown_class"),
         school_id,
     )
 
@@ -105,7 +106,7 @@ def _unknown_user(enrollment: SisEnrollment, school_id: str) -> DataWarning:
         enrollment.sourced_id,
         f"the enrollment points at user {enrollment.user_id!r}, whom the SIS did not "
         "send for this school",
-        "check that the user is active and belongs to the school in the SIS",
+        fix_text("unknown_user"),
         school_id,
     )
 
@@ -259,8 +260,8 @@ def _membership_updates(
     effective_owner = roster.owner or current.owner_id
     desired_co = [t for t in roster.co_teachers if t != effective_owner]
     co_current = {k: v for k, v in current.co_teachers.items() if k != effective_owner}
-    add_co, restore_co, remove_co = _members(co_current, desired_co)
-    add_st, restore_st, remove_st = _members(current.students, roster.students)
+    add_co, restore_co, remove_co = member_moves(co_current, desired_co)
+    add_st, restore_st, remove_st = member_moves(current.students, roster.students)
     return replace(
         change,
         add_co_teachers=add_co,

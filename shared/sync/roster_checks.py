@@ -12,6 +12,7 @@ from typing import Any
 
 from shared.ids import from_safe_id
 from shared.sync.model import DataWarning, SisEnrollment, SisSection, Term
+from shared.sync.warning_codes import fix_text
 
 # Enrollment roles of OneRoster 1.1 and 1.2 (the parser reads 1.1 ``administrator`` as
 # ``districtAdministrator``); ``ext:`` values are the spec's extension mechanism.
@@ -55,7 +56,7 @@ def titled_section(section: SisSection, school_id: str) -> tuple[SisSection, Dat
         "class",
         section.sourced_id,
         f"the section has an empty title; its class is named {named.title!r} instead",
-        "give the section a title in the SIS",
+        fix_text("blank_section_title"),
         school_id,
         field="title",
         value=section.title,
@@ -74,7 +75,7 @@ def enrollment_problem(enrollment: SisEnrollment, school_id: str) -> DataWarning
             enrollment.sourced_id,
             f"the enrollment's role {role!r} is not a OneRoster enrollment role; "
             "the enrollment is ignored",
-            "set the role to student, teacher, administrator or proctor in the SIS",
+            fix_text("unknown_enrollment_role"),
             school_id,
             field="role",
             value=role,
@@ -87,7 +88,7 @@ def enrollment_problem(enrollment: SisEnrollment, school_id: str) -> DataWarning
             enrollment.sourced_id,
             f"the enrollment begins ({_iso(begin)}) after it ends ({_iso(end)}); "
             "the enrollment is ignored",
-            "correct the enrollment's beginDate and endDate in the SIS",
+            fix_text("dates_out_of_order", "enrollment"),
             school_id,
             field="beginDate",
             value=_iso(begin),
@@ -112,7 +113,7 @@ def role_conflict(
         enrollment.sourced_id,
         f"user {enrollment.user_id!r} is a {user_role} in the SIS but is enrolled in class "
         f"{enrollment.class_id!r} as a {enrollment.role}; the enrollment is ignored",
-        "correct the enrollment's role, or the user's role, in the SIS",
+        fix_text("role_mismatch"),
         school_id,
         field="role",
         value=enrollment.role,
@@ -134,7 +135,7 @@ def ended_terms_warning(
         section.sourced_id,
         f"every term of section {section.title!r} has ended: {described}; "
         "it is not offered as a class",
-        "if the section still meets, move it to a current term or extend the term in the SIS",
+        fix_text("term_ended"),
         school_id,
         severity="info",
         field="terms",
@@ -162,7 +163,7 @@ def outside_terms(
         enrollment.sourced_id,
         f"the enrollment ({_iso(begin)} to {_iso(end)}) lies outside the terms of class "
         f"{section.sourced_id!r}",
-        "correct the enrollment's dates or the class's terms in the SIS",
+        fix_text("enrollment_outside_term"),
         school_id,
         severity="info",
         field="beginDate" if late else "endDate",
@@ -182,7 +183,7 @@ def _user_warnings(doc: Mapping[str, Any], enrolled: bool, school_id: str) -> li
                 sourced_id,
                 "the user is disabled in the SIS (enabledUser is false) but is still enrolled; "
                 "Rostersync keeps them on their classes",
-                "remove the user's enrollments, or enable the user, in the SIS",
+                fix_text("disabled_user"),
                 school_id,
                 field="enabledUser",
                 value="false",
@@ -196,7 +197,7 @@ def _user_warnings(doc: Mapping[str, Any], enrolled: bool, school_id: str) -> li
                 "user",
                 sourced_id,
                 f"the user's email {email!r} is not an email address",
-                "correct the user's email in the SIS",
+                fix_text("malformed_email"),
                 school_id,
                 field="email",
                 value=str(email),
@@ -225,7 +226,7 @@ def term_warnings(terms: Iterable[Term]) -> list[DataWarning]:
             term.sourced_id,
             f"term {term.title or term.sourced_id!r} starts ({_iso(term.start_date)}) after "
             f"it ends ({_iso(term.end_date)})",
-            "correct the term's startDate and endDate in the SIS",
+            fix_text("dates_out_of_order", "academicSession"),
             field="startDate",
             value=_iso(term.start_date),
         )
@@ -275,9 +276,35 @@ def _split_duplicate(
         sourced_id,
         f"sourcedId {sourced_id!r} came on pages {numbers} of {resource}; only the last copy is "
         "kept, so if these are different records the others are lost",
-        "give every record its own sourcedId in the SIS (if the copies are the same record, the "
-        "SIS's paging shifted during the run and nothing needs fixing)",
+        fix_text("duplicate_sourced_id"),
         school_id,
         field="sourcedId",
         value=sourced_id,
     )
+
+
+def tobedeleted_in_full(
+    docs: Mapping[str, Iterable[Mapping[str, Any]]],
+    fetched: Mapping[str, set[str]],
+    school_id: str,
+) -> list[DataWarning]:
+    """Records a full listing of this run sent with status ``tobedeleted`` (``fetched``: the safe
+    ids its pages received, per resource). OneRoster allows them in a full listing and they mean
+    deleted; the planner already treats them so, this only says it."""
+    return [
+        DataWarning(
+            "tobedeleted_in_full",
+            RESOURCE_KINDS.get(resource, resource),
+            str(doc.get("sourcedId")),
+            f"the full listing of {resource} sent the record with status tobedeleted; it is "
+            "treated as deleted",
+            fix_text("tobedeleted_in_full"),
+            school_id,
+            severity="info",
+            field="status",
+            value="tobedeleted",
+        )
+        for resource, ids in sorted(fetched.items())
+        for doc in docs.get(resource, ())
+        if doc.get("status") == "tobedeleted" and doc.get("_id") in ids
+    ]

@@ -13,12 +13,12 @@ from typing import Any, Literal
 
 from shared.districts import load_district
 from shared.errors import Conflict, NotFound
-from shared.ids import digest
 from shared.logs import redact
 from shared.store import layout
 from shared.store.ports import DocumentStore, Filter, Write
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
+from shared.sync.warning_log import latest_full_run, note_warnings, warning_key
 from shared.tasks import StartTask, payload
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,10 @@ def create_run(
             "requested_by": requested_by,
             "state": "queued",
             "created_at": now,
+            # whose warnings a delta's are counted with (warning_log.py)
+            "full_epoch": run_id
+            if kind == "full"
+            else latest_full_run(ports.store, district_id) or run_id,
         },
     )
     if not dry_run:
@@ -134,20 +138,29 @@ def running_runs(store: DocumentStore, district_id: str) -> list[str]:
 
 
 def record_warnings(
-    ports: SyncPorts, district_id: str, run_id: str, warnings: Iterable[DataWarning]
-) -> None:
-    """One document per (school, kind, record): a warning seen again by a retried task is the
-    same document."""
+    ports: SyncPorts,
+    district_id: str,
+    run_id: str,
+    warnings: Iterable[DataWarning],
+    *,
+    epoch: str | None = None,
+) -> int:
+    """One document per (school, kind, record) in the run: a warning seen again by a retried task
+    is the same document. Then the district's document of each warning counts the run once
+    (warning_log.py). ``epoch``: the run's ``full_epoch``, read from the run when not given.
+    Returns the writes made."""
+    by_key = {warning_key(w): w for w in warnings}
+    if not by_key:
+        return 0
     folder = layout.run_part(district_id, run_id, "warnings")
     now = ports.clock()
-    ports.store.commit(
-        Write(
-            "set",
-            f"{folder}/{digest(w.school_id or '', w.code, w.sourced_id)}",
-            {**asdict(w), "at": now},
-        )
-        for w in warnings
+    writes = ports.store.commit(
+        Write("set", f"{folder}/{key}", {**asdict(w), "at": now}) for key, w in by_key.items()
     )
+    if epoch is None:
+        run = ports.store.get(layout.run(district_id, run_id)) or {}
+        epoch = str(run.get("full_epoch") or run_id)
+    return writes + note_warnings(ports.store, district_id, run_id, epoch, now, by_key)
 
 
 def _sum(schools: Sequence[Mapping[str, Any]], key: str) -> dict[str, int]:

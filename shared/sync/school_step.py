@@ -34,7 +34,11 @@ from shared.sync.removals import (
     removes_something,
     without_unseen_removals,
 )
-from shared.sync.roster_checks import mirror_user_warnings, split_duplicates
+from shared.sync.roster_checks import (
+    mirror_user_warnings,
+    split_duplicates,
+    tobedeleted_in_full,
+)
 from shared.sync.roster_docs import classroom_class_from
 from shared.sync.runs import (
     CANCELLED,
@@ -302,6 +306,8 @@ def _plan_and_apply(
     plan, current, links = _plan(ports, district, run, task, docs, pages)
     guarded = guard(plan, current, district)
     split = split_duplicates(pages.by_page, task.school_id)
+    if run.get("kind") == "full":
+        split += tobedeleted_in_full(docs, pages.ids, task.school_id)
     record_warnings(ports, district_id, run_id, plan.warnings + tuple(split))
     if guarded.held:
         store.commit(hold_writes(district_id, run_id, task.school_id, guarded, links))

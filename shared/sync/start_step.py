@@ -20,6 +20,7 @@ from shared.sync.model import DataWarning, Term
 from shared.sync.ports import SyncPorts
 from shared.sync.roster_checks import term_warnings
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
+from shared.sync.warning_codes import fix_text
 from shared.tasks import StartTask, final_on_last_delivery
 
 
@@ -37,7 +38,7 @@ def choose_schools(
             "org",
             school,
             "a school selected for sync is not among the schools the SIS sends",
-            "check the school in the SIS or update the selection",
+            fix_text("selected_school_missing"),
         )
         for school in missing
     ]
@@ -53,7 +54,7 @@ def org_type_warnings(schools: Parsed[Any]) -> list[DataWarning]:
             "org",
             org.sourced_id,
             f"the SIS lists org {org.name!r} among its schools, but its type is {org.type!r}",
-            "set the org's type to school in the SIS, or leave it out of the school listing",
+            fix_text("org_not_school"),
             severity="info",
             field="type",
             value=org.type,

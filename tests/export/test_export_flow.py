@@ -33,7 +33,14 @@ def test_faults_and_duplicate_deliveries_still_give_exactly_one_of_each(
         )
     setup.running.sis.faults.configure(
         settings_from_mapping(
-            {"seed": 9, "rate_5xx": 0.15, "rate_429": 0.1, "rate_slow": 0.02, "slow_seconds": 0.2}
+            {
+                "seed": 9,
+                "rate_5xx": 0.1,
+                "rate_429": 0.1,
+                "retry_after_seconds": 0,
+                "rate_slow": 0.02,
+                "slow_seconds": 0.2,
+            }
         )
     )
     for class_id in setup.classes:

@@ -126,6 +126,9 @@ def test_a_run_that_failed_before_any_page_reports_whole_page_counts(seeded) -> 
     assert '"pages_done":0,' in response.get_data(as_text=True).replace(" ", "")
 
 
+TEXT = {"reason": "seeded by the test", "fix": "nothing"}  # every stored warning has both
+
+
 def test_the_status_counts_warnings_and_a_filter_by_kind_finds_the_runs_own(seeded) -> None:
     run = layout.run(DISTRICT, "many-warnings")
     seeded.db.document(run).set({"state": "succeeded_with_warnings", "kind": "full"})
@@ -133,11 +136,11 @@ def test_the_status_counts_warnings_and_a_filter_by_kind_finds_the_runs_own(seed
     for n in range(250):
         batch.set(
             seeded.db.document(f"{run}/warnings/{n:04d}"),
-            {"code": "no_matching_account", "sourced_id": f"u{n}", "school_id": "sch-1"},
+            {"code": "no_matching_account", "sourced_id": f"u{n}", "school_id": "sch-1", **TEXT},
         )
     batch.set(
         seeded.db.document(f"{run}/warnings/ffff"),
-        {"code": "selected_school_missing", "sourced_id": "sch-9", "school_id": None},
+        {"code": "selected_school_missing", "sourced_id": "sch-9", "school_id": None, **TEXT},
     )
     batch.commit()
     status = seeded.send("sync_admin", "GET", f"/districts/{DISTRICT}/runs/many-warnings").json

@@ -7,9 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 
 from tools.oneroster_sis.__main__ import main
-from tools.oneroster_sis.csvload import CsvRowError, load_csv_package
+from tools.oneroster_sis.csvload import CsvRowError, load_csv_package, read_csv_package
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "oneroster-samples"
 ORGS_HEADER = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId"
@@ -64,12 +65,108 @@ def test_statuses_are_loaded_as_given(tmp_path) -> None:
     assert statuses == {"o1": "active", "o2": "tobedeleted", "o3": "inactive", "o4": "active"}
 
 
-def test_an_unknown_status_is_refused_naming_the_row(tmp_path) -> None:
+def test_an_unknown_status_is_loaded_as_given_and_reported_naming_the_row(tmp_path) -> None:
     folder = package(tmp_path, orgs=orgs("o1,active,,A,school,,", "o2,archived,,B,school,,"))
-    with pytest.raises(CsvRowError) as refused:
-        load_csv_package(folder)
-    assert refused.value.line == 3
-    assert "'o2'" in refused.value.problem and "'archived'" in refused.value.problem
+    loaded = read_csv_package(folder)
+    [problem] = loaded.problems
+    assert {r["sourcedId"]: r["status"] for r in loaded.records["orgs"]}["o2"] == "archived"
+    assert (problem.file, problem.line, problem.column) == (str(folder / "orgs.csv"), 3, "status")
+    assert "'archived'" in problem.reason and problem.action == "loaded as given"
+
+
+ACADEMIC = (
+    "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear"
+)
+CLASSES = (
+    "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
+    "schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods"
+)
+ENROLLMENTS = (
+    "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,"
+    "primary,beginDate,endDate"
+)
+USERS = (
+    "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName"
+)
+
+
+def broken_package(tmp_path: Path) -> Path:
+    return package(
+        tmp_path,
+        orgs=orgs("sch,,,North High,school,,", "dep,,,Maths,faculty,,"),
+        academicSessions="\n".join(
+            [
+                ACADEMIC,
+                "t1,,,Fall,term,2026-08-15,2026-12-20,,2027",
+                "t2,,,Backwards,term,2027-06-01,2026-09-01,,2027",
+                "t3,,,Sloppy,term,08/15/2026,2026-12-20,,2027",
+            ]
+        )
+        + "\n",
+        courses="sourcedId,status,dateLastModified,title,orgSourcedId\nc1,,,Algebra,sch\n",
+        classes=f'{CLASSES}\nk1,,,Algebra 1,,c1,,scheduled,,sch,"t1,t-ghost",,,1\n'
+        "k2,,,Ghost course,,c-ghost,,scheduled,,sch,t1,,,1\n",
+        users=f"{USERS}\nu1,,,true,sch,student,u1,A,B\nu2,,,true,sch,wizard,u2,C,D\n"
+        "u1,,,true,sch,student,u1,Twin,Copy\n",
+        enrollments="\n".join(
+            [
+                ENROLLMENTS,
+                "e1,,,k1,sch,u1,student,,2026-09-01,2026-06-01",
+                "e2,,,k1,sch,u-ghost,janitor,,,",
+                "e3,,,k-ghost,sch,u2,student,,,",
+            ]
+        )
+        + "\n",
+    )
+
+
+def test_bad_values_are_loaded_as_given_and_reported_with_file_line_and_column(
+    tmp_path,
+) -> None:
+    folder = broken_package(tmp_path)
+    loaded = read_csv_package(folder)
+    found = {(Path(p.file).name, p.line, p.column): p for p in loaded.problems}
+    expected = {
+        ("orgs.csv", 3, "type"): "'faculty' is not a OneRoster 1.1 type",
+        ("academicSessions.csv", 3, "startDate"): "startDate 2027-06-01 is after endDate",
+        ("academicSessions.csv", 4, "startDate"): "'08/15/2026' is not an ISO 8601 date",
+        ("classes.csv", 2, "termSourcedIds"): "'t-ghost' names no row of academicSessions.csv",
+        ("classes.csv", 3, "courseSourcedId"): "'c-ghost' names no row of courses.csv",
+        ("users.csv", 3, "role"): "'wizard' is not a OneRoster 1.1 role",
+        ("users.csv", 4, "sourcedId"): "sourcedId 'u1' is also on line 2",
+        ("enrollments.csv", 2, "beginDate"): "beginDate 2026-09-01 is after endDate",
+        ("enrollments.csv", 3, "role"): "'janitor' is not a OneRoster 1.1 role",
+        ("enrollments.csv", 3, "userSourcedId"): "'u-ghost' names no row of users.csv",
+        ("enrollments.csv", 4, "classSourcedId"): "'k-ghost' names no row of classes.csv",
+    }
+    assert set(found) == set(expected)
+    for key, reason in expected.items():
+        assert reason in found[key].reason, (key, found[key])
+    assert found[("users.csv", 4, "sourcedId")].action == "skipped"
+    records = loaded.records
+    assert {r["sourcedId"] for r in records["enrollments"]} == {"e1", "e2", "e3"}
+    assert [u["givenName"] for u in records["users"] if u["sourcedId"] == "u1"] == ["A"]
+    assert {r["sourcedId"]: r["type"] for r in records["orgs"]}["dep"] == "faculty"
+
+
+def test_the_control_api_answers_400_with_the_refused_rows_and_200_with_the_rest(
+    make_sis, tmp_path
+) -> None:
+    running = make_sis(students=10)
+    before = running.sis.store.counts()
+    (tmp_path / "bad").mkdir()
+    bad = package(tmp_path / "bad", orgs=orgs(",,,A,school,,", ",,,B,school,,"))
+    url = f"{running.origin}/_control/load-csv"
+    refused = requests.post(url, json={"path": str(bad)}, timeout=10)
+    missing = requests.post(url, json={"path": str(tmp_path / "nowhere")}, timeout=10)
+    no_path = requests.post(url, json={}, timeout=10)
+    assert running.sis.store.counts() == before
+    assert [a.status_code for a in (refused, missing, no_path)] == [400, 400, 400]
+    assert [p["line"] for p in refused.json()["problems"]] == [2, 3]
+    assert all("Traceback" not in a.text for a in (refused, missing, no_path))
+    loaded = requests.post(url, json={"path": str(broken_package(tmp_path))}, timeout=10)
+    assert loaded.status_code == 200 and len(loaded.json()["problems"]) == 11
+    assert running.sis.store.counts()["enrollments"] == 3
 
 
 def test_a_row_error_in_a_zip_names_the_archive_and_member(tmp_path) -> None:

@@ -257,3 +257,26 @@ def test_a_run_that_sees_no_school_says_which_org_types_the_sis_sent(district: D
     assert run["state"] == "failed"
     assert "its orgs are of type department, district" in run["failure"]["reason"]
     assert "set the schools' type to school in the SIS" in run["failure"]["reason"]
+
+
+def test_a_record_a_full_listing_sends_as_tobedeleted_is_an_info_warning(
+    district: District,
+) -> None:
+    student = district.students_of(CLASS)[0]
+    gone = next(
+        e["sourcedId"]
+        for e in district.store.all("enrollments")
+        if e["class"]["sourcedId"] == CLASS and e["user"]["sourcedId"] == student
+    )
+    district.store.patch("enrollments", gone, {"status": "tobedeleted"})
+    _, warnings = district.sync()
+    [warning] = [
+        w for w in warnings if w["code"] == "tobedeleted_in_full" and w["sourced_id"] == gone
+    ]
+    algebra = district.classes()[CLASS]
+    assert (warning["sourced_id"], warning["severity"], warning["value"]) == (
+        gone,
+        "info",
+        "tobedeleted",
+    )
+    assert student not in {m["sis_user_id"] for m in algebra["students"].values()}

@@ -8,7 +8,6 @@ import dataclasses
 from typing import Any
 
 from shared.oneroster.errors import PermanentError
-from shared.store import layout
 from shared.sync.admin_reads import warnings_page
 from shared.sync.runs import create_run, load_run
 from shared.sync.service import handle_task
@@ -31,9 +30,8 @@ def test_a_selected_school_the_sis_does_not_send_is_a_warning_the_admin_sees(
     )
     step_world.drain()
     status = run_status(step_world.store, district, run_id, step_world.ports.clock())
-    folder = layout.run_part(district, run_id, "warnings")
     wanted = {"code": "selected_school_missing"}
-    missing = warnings_page(step_world.store, folder, wanted, 50, None)["warnings"]
+    missing = warnings_page(step_world.store, district, run_id, wanted, 50, None)["warnings"]
     assert status["state"] == "succeeded_with_warnings"
     assert [w["sourced_id"] for w in missing] == [MISSING_SCHOOL]
     assert status["warnings_total"] > 200

@@ -16,7 +16,7 @@ from pathlib import Path
 from werkzeug.serving import BaseWSGIServer
 
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
-from tools.oneroster_sis.csvload import CsvPackageError, load_csv_package
+from tools.oneroster_sis.csvload import CsvPackageError, read_csv_package
 from tools.oneroster_sis.faults import FaultInjector, FaultSettings
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.profiles import PROFILES, profile
@@ -48,19 +48,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--csv", type=Path, help="load a OneRoster CSV package instead")
+    parser.add_argument(
+        "--defects",
+        action="store_true",
+        help="mix a few records of every data defect into the district (defects.py)",
+    )
     parser.add_argument("--fault-seed", type=int, default=0)
     return parser.parse_args(argv)
+
+
+PROBLEMS_SHOWN = 20  # rows loaded as given or skipped, printed when the SIS starts
 
 
 def build_sis(args: argparse.Namespace) -> OneRosterSis:
     store = Store()
     if args.csv:
-        store.replace_all(load_csv_package(args.csv))
+        package = read_csv_package(args.csv)
+        for problem in package.problems[:PROBLEMS_SHOWN]:
+            print(f"local OneRoster SIS: --csv: {problem.text()}", file=sys.stderr)
+        if len(package.problems) > PROBLEMS_SHOWN:
+            more = len(package.problems) - PROBLEMS_SHOWN
+            print(f"local OneRoster SIS: --csv: and {more} more problem(s)", file=sys.stderr)
+        store.replace_all(package.records)
     else:
         store.replace_all(
             generate_district(
                 DistrictSpec(
-                    seed=args.seed, students=args.students, schools=args.schools, today=args.today
+                    seed=args.seed,
+                    students=args.students,
+                    schools=args.schools,
+                    today=args.today,
+                    defects=args.defects,
                 )
             )
         )
@@ -88,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sis = build_sis(args)
     except CsvPackageError as error:
-        print(f"local OneRoster SIS: cannot load --csv: {error}", file=sys.stderr)
+        refused = len(getattr(error, "problems", ()))
+        more = f" (and {refused - 1} more refused row(s))" if refused > 1 else ""
+        print(f"local OneRoster SIS: cannot load --csv: {error}{more}", file=sys.stderr)
         return 2
 
     def announce(server: BaseWSGIServer) -> None:

@@ -7,7 +7,8 @@ what Rostersync wrote to its gradebook. Loopback only, no auth; never part of On
                                                  "token_lifetime_seconds", "expire_tokens"}
     POST   /_control/faults/script              {"kind", "times", "path_contains", "method"}
     POST   /_control/generate                   DistrictSpec fields: replaces all data
-    POST   /_control/load-csv                   {"path"}: replaces all data from a CSV package
+    POST   /_control/load-csv                   {"path"}: replaces all data from a CSV package;
+                                                400 with "problems" when it cannot be held
     GET    /_control/records/<kind>             canonical records of a kind
     PUT    /_control/records/<kind>             {"records": [...]}: add or change records
                                                 (moves their dateLastModified)
@@ -29,7 +30,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from tools.oneroster_sis import profiles
-from tools.oneroster_sis.csvload import load_csv_package
+from tools.oneroster_sis.csvload import CsvPackageError, read_csv_package
 from tools.oneroster_sis.faults import settings_from_mapping
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.model import KINDS
@@ -118,8 +119,18 @@ def _generate(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
 
 
 def _load_csv(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
-    sis.store.replace_all(load_csv_package(Path(_json(request)["path"])))
-    return 200, summary(sis)
+    """400 with the refused rows when the package cannot be held (nothing changes); else the
+    data is replaced and the rows loaded as given or skipped are listed (docs/local-sis.md)."""
+    path = _json(request).get("path")
+    if not isinstance(path, str) or not path:
+        raise ControlError("path: the CSV package's directory or .zip file, as a string")
+    try:
+        package = read_csv_package(Path(path))
+    except CsvPackageError as error:
+        problems = getattr(error, "problems", [])
+        return 400, {"error": str(error), "problems": [p.as_dict() for p in problems]}
+    sis.store.replace_all(package.records)
+    return 200, {**summary(sis), "problems": [p.as_dict() for p in package.problems]}
 
 
 def _list_records(sis: SisState, request: Request, args: dict[str, str]) -> Answer:

@@ -7,10 +7,14 @@ import datetime as dt
 import io
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
+from tools.oneroster_sis.csvcheck import REFUSED, SKIPPED, CsvProblem, package_problems
+from tools.oneroster_sis.model import ROSTER_KINDS
 from tools.oneroster_sis.store import format_timestamp
 
 Record = dict[str, Any]
@@ -65,9 +69,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "demographics": ("sourcedId",),
     "categories": ("sourcedId", "title"),
 }
-# The status vocabulary of the 1.1 binding (``inactive`` is 1.1's, dropped in 1.2); a blank
-# status (a bulk file) means active.
-STATUSES = ("active", "tobedeleted", "inactive")
 
 
 class CsvPackageError(ValueError):
@@ -75,11 +76,23 @@ class CsvPackageError(ValueError):
 
 
 class CsvRowError(CsvPackageError):
-    """A row (or a file's header, line 1) of the package breaks the CSV binding."""
+    """A row (or a file's header, line 1) of the package breaks the CSV binding so that the SIS
+    cannot hold it; ``problems`` lists every such row of the package, this one first."""
 
-    def __init__(self, file: str, line: int, problem: str, fix: str) -> None:
+    def __init__(
+        self, file: str, line: int, problem: str, fix: str, column: str = "sourcedId"
+    ) -> None:
         self.file, self.line, self.problem, self.fix = file, line, problem, fix
+        self.problems = [CsvProblem(file, line, column, f"{problem}; {fix}", REFUSED)]
         super().__init__(f"{file} line {line}: {problem}; {fix}")
+
+
+@dataclass
+class CsvPackage:
+    """The package's records by kind, and the problems of the rows loaded as given or skipped."""
+
+    records: dict[str, list[Record]]
+    problems: list[CsvProblem] = dataclass_field(default_factory=list)
 
 
 def _reader(path: Path) -> Callable[[str], str | None]:
@@ -128,20 +141,29 @@ def _check_header(file: str, kind: str, read: Callable[[str], str | None]) -> No
             1,
             f"the header lacks the required column(s) {', '.join(missing)}",
             "add them to the header row as the OneRoster CSV binding names them",
+            column=", ".join(missing),
         )
 
 
-def _check_row(file: str, line: int, row: Row) -> None:
-    if not row.get("sourcedId"):
-        raise CsvRowError(file, line, "the row has no sourcedId", "give every row a sourcedId")
-    status = row.get("status", "")
-    if status and status.lower() not in STATUSES:
-        raise CsvRowError(
-            file,
-            line,
-            f"row {row['sourcedId']!r} has status {status!r}, not a OneRoster status",
-            f"use one of {', '.join(STATUSES)}, or leave it blank for active",
-        )
+def _usable_rows(
+    file: str, numbered: Iterable[tuple[int, Row]]
+) -> tuple[list[tuple[int, Row]], list[CsvProblem]]:
+    """The rows the SIS can hold; a row without a sourcedId is refused (it cannot be stored or
+    served), a later row with a sourcedId already in the file is skipped (the first is kept)."""
+    rows: list[tuple[int, Row]] = []
+    problems: list[CsvProblem] = []
+    first_line: dict[str, int] = {}
+    for line, row in numbered:
+        sourced_id = row.get("sourcedId")
+        if not sourced_id:
+            problems.append(CsvProblem(file, line, "sourcedId", f"{NO_ID[0]}; {NO_ID[1]}", REFUSED))
+        elif sourced_id in first_line:
+            reason = f"sourcedId {sourced_id!r} is also on line {first_line[sourced_id]}"
+            problems.append(CsvProblem(file, line, "sourcedId", reason, SKIPPED))
+        else:
+            first_line[sourced_id] = line
+            rows.append((line, row))
+    return rows, problems
 
 
 def _list(value: str) -> list[str]:
@@ -180,33 +202,72 @@ def _copy_lists(record: Record, row: Row, *names: str) -> None:
             record[name] = _list(row[name])
 
 
+FILLED_KINDS = ROSTER_KINDS
+NO_ID = ("the row has no sourcedId", "give every row a sourcedId")
+
+
 def load_csv_package(path: Path, loaded_at: dt.datetime | None = None) -> dict[str, list[Record]]:
     """The package's records by kind; kinds without rows are left out."""
-    read = _reader(Path(path))
+    return read_csv_package(path, loaded_at).records
+
+
+def read_csv_package(path: Path, loaded_at: dt.datetime | None = None) -> CsvPackage:
+    """The package's records and its rows' problems. Raises ``CsvRowError`` (every refused row
+    in ``problems``) when a header lacks a required column or a row has no sourcedId, and
+    ``CsvPackageError`` when the package cannot be read at all."""
+    try:
+        return _read_package(Path(path), loaded_at)
+    except (OSError, UnicodeDecodeError, csv.Error, zipfile.BadZipFile) as error:
+        raise CsvPackageError(f"{path}: cannot read the package ({error})") from None
+
+
+def _read_package(path: Path, loaded_at: dt.datetime | None) -> CsvPackage:
+    read = _reader(path)
     manifest = {r.get("propertyName", ""): r.get("value", "") for r in _rows(read, "manifest.csv")}
     version = manifest.get("oneroster.version", "1.1")
+    rows: dict[str, list[tuple[int, Row]]] = {}
+    problems: list[CsvProblem] = []
+    for kind in (*FILLED_KINDS, "roles"):
+        if kind in REQUIRED_COLUMNS:
+            _check_header(_file_name(path, f"{kind}.csv"), kind, read)
+        usable, found = _usable_rows(
+            _file_name(path, f"{kind}.csv"), _numbered_rows(read, f"{kind}.csv")
+        )
+        rows[kind], problems = usable, problems + found
+    refused = [p for p in problems if p.action == REFUSED]
+    if refused:
+        error = CsvRowError(refused[0].file, refused[0].line, *NO_ID)
+        error.problems = refused
+        raise error
+    problems += package_problems(rows, version, lambda kind: _file_name(path, f"{kind}.csv"))
+    records = _records(rows, version, _roles_by_user(read), loaded_at)
+    return CsvPackage(records, sorted(problems, key=lambda p: (p.file, p.line, p.column)))
+
+
+def _records(
+    rows: Mapping[str, list[tuple[int, Row]]],
+    version: str,
+    roles_by_user: dict[str, list[Record]],
+    loaded_at: dt.datetime | None,
+) -> dict[str, list[Record]]:
     stamp = format_timestamp(loaded_at or dt.datetime.now(dt.UTC))
-    roles_by_user = _roles_by_user(read)  # 1.2 only
 
     def user(record: Record, row: Row) -> None:
         _user(record, row, version, roles_by_user)
 
-    fillers: list[tuple[str, Callable[[Record, Row], None]]] = [
-        ("orgs", _org),
-        ("academicSessions", _academic_session),
-        ("courses", _course),
-        ("classes", _class),
-        ("users", user),
-        ("enrollments", _enrollment),
-        ("demographics", _demographics),
-        ("categories", _category),
-    ]
+    fillers: dict[str, Callable[[Record, Row], None]] = {
+        "orgs": _org,
+        "academicSessions": _academic_session,
+        "courses": _course,
+        "classes": _class,
+        "users": user,
+        "enrollments": _enrollment,
+        "demographics": _demographics,
+        "categories": _category,
+    }
     out: dict[str, list[Record]] = {}
-    for kind, fill in fillers:
-        file = _file_name(Path(path), f"{kind}.csv")
-        _check_header(file, kind, read)
-        for line, row in _numbered_rows(read, f"{kind}.csv"):
-            _check_row(file, line, row)
+    for kind, fill in fillers.items():
+        for _line, row in rows.get(kind, ()):
             record = _base(row, stamp)
             fill(record, row)
             out.setdefault(kind, []).append(record)

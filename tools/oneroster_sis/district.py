@@ -28,6 +28,7 @@ class DistrictSpec:
     rate_tobedeleted: float = 0.005
     rate_unusual_name: float = 0.08
     demographics: bool = True
+    defects: bool = False  # a few records of every data defect (defects.py)
 
     def __post_init__(self) -> None:
         if self.students < 1:

@@ -3,7 +3,7 @@
 The same ``DistrictSpec`` always gives the same records. Sizes run from a few dozen users to
 hundreds of thousands of students; rates control missing and duplicate emails, sections without a
 teacher, co-teachers, enrollments with end dates, ``tobedeleted`` records and names outside
-[A-Za-z0-9].
+[A-Za-z0-9]. ``defects=True`` adds a few records of every data defect (defects.py).
 
 The steps: the school year's sessions and the orgs here, each school's people, sections and
 enrollments in ``population.py``, then the gradebook categories and the modification dates.
@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from tools.oneroster_sis.defects import add_defects
 from tools.oneroster_sis.district import Calendar, District, DistrictSpec, Record, Span
+from tools.oneroster_sis.model import ROSTER_KINDS
 from tools.oneroster_sis.population import add_school_population
 from tools.oneroster_sis.store import format_timestamp
 from tools.oneroster_sis.vocabulary import CATEGORIES, FAMILY
@@ -23,16 +25,7 @@ __all__ = ["DistrictSpec", "generate_district"]
 
 DISTRICT_ID = "dist-0001"
 # The kinds stamped with dateLastModified, in the order the stamps are drawn.
-STAMPED = (
-    "orgs",
-    "academicSessions",
-    "courses",
-    "classes",
-    "users",
-    "enrollments",
-    "demographics",
-    "categories",
-)
+STAMPED = ROSTER_KINDS
 
 
 def generate_district(spec: DistrictSpec) -> dict[str, list[Record]]:
@@ -44,6 +37,8 @@ def generate_district(spec: DistrictSpec) -> dict[str, list[Record]]:
         n_students = base + (1 if index < remainder else 0)
         add_school_population(district, index, school_id, n_students)
     add_categories(district)
+    if spec.defects:
+        add_defects(district.records(), district.calendar.today)
     stamp_modified_dates(district)
     return district.records()
 

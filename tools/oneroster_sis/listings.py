@@ -63,6 +63,12 @@ class Indexes:
         return self.group(name).get(key, [])
 
 
+def _org_types(record: Record) -> list[Any]:
+    """A record's type; an org the generator's defects mark ``_listed_as_school`` (a department
+    a SIS lists among its schools) is also listed and served as a school."""
+    return [record.get("type"), *(["school"] if record.get("_listed_as_school") else [])]
+
+
 def _group_by(
     kind: str, keys: Callable[[Record], Sequence[str | None]]
 ) -> Callable[[Store], dict[str, list[Record]]]:
@@ -119,7 +125,7 @@ _GROUPS: dict[str, tuple[tuple[str, ...], Callable[[Store], dict[str, list[Recor
         ("academicSessions",),
         _group_by("academicSessions", lambda r: [ref_id(r, "parent")]),
     ),
-    "orgs_by_type": (("orgs",), _group_by("orgs", lambda r: [r.get("type")])),
+    "orgs_by_type": (("orgs",), _group_by("orgs", _org_types)),
     "line_items_by_class": (("lineItems",), _group_by("lineItems", lambda r: [ref_id(r, "class")])),
     "results_by_line_item": (("results",), _group_by("results", lambda r: [ref_id(r, "lineItem")])),
     "results_by_class": (("results", "lineItems"), _results_by_class),
@@ -346,5 +352,5 @@ GRADEBOOK_SINGLES = {
 def check_parents(store: Store, listing: Listing, args: dict[str, str]) -> None:
     for arg, kind, required_type in listing.parents:
         parent = store.get(kind, args[arg])
-        if parent is None or (required_type and parent.get("type") != required_type):
+        if parent is None or (required_type and required_type not in _org_types(parent)):
             raise UnknownParent(f"{arg} {args[arg]!r} is not known to this SIS")

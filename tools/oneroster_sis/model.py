@@ -23,6 +23,7 @@ KINDS = (
     "lineItems",
     "results",
 )
+ROSTER_KINDS = KINDS[: KINDS.index("lineItems")]  # what a district's data holds before any mark
 
 TYPE_TO_COLLECTION = {
     "org": "orgs",

@@ -128,6 +128,9 @@ def _select(
         records = records[::-1]
     if quirks.duplicate_staff_rows and listing.kind == "users":
         records = [dup for r in records for dup in ([r, r] if is_staff(r) else [r])]
+    twice = [r for r in records if r.get("_listed_twice")]  # the generator's defects
+    if twice:  # listed again at the end, as by a SIS whose records move while a client pages
+        records = [*records, *twice]
     return records
 
 

@@ -1,0 +1,426 @@
+"""The stages `make bench` measures on one running stack: the emulator's raw batched-write rate,
+a full sync, an unchanged re-sync, a 1 % delta, a first export and an unchanged re-export, and
+the functions process's peak memory. Each returns plain numbers for bench/report.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from shared.ids import safe_id
+from tools.local_issuer import stack_id_token
+from tools.localstack import LocalStack
+
+CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
+ADMIN, TEACHER = "admin@bench.example.org", "teacher@bench.example.org"
+DISTRICT = "bench-district"
+POLL_SECONDS = 2.0  # status reads run on the same functions process as the tasks: keep them rare
+RAW_DOCS, RAW_BATCH = 20_000, 500
+TOKEN_LIFETIME = 600.0  # seconds a fetched ID token is reused (the issuer's last an hour)
+
+
+class Progress:
+    """One line per event, prefixed with the seconds since the bench started."""
+
+    def __init__(self, label: str = "") -> None:
+        self.started = time.monotonic()
+        self.label = label
+
+    def say(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[{elapsed:7.1f} s] {self.label}{text}", flush=True)
+
+
+@dataclass
+class Bench:
+    """What every stage needs: the stack's URLs, a Firestore client and the in-process SIS."""
+
+    stack: LocalStack
+    db: Any
+    running: Any
+    progress: Progress
+    _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    @property
+    def functions(self) -> str:
+        return self.stack.env()["ROSTERSYNC_FUNCTIONS_URL"]
+
+    def headers(self, email: str) -> dict[str, str]:
+        fetched, token = self._tokens.get(email, (0.0, ""))
+        if time.monotonic() - fetched > TOKEN_LIFETIME:
+            token = stack_id_token(email, self.stack.env())
+            self._tokens[email] = (time.monotonic(), token)
+        return {"Authorization": f"Bearer {token}"}
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = requests.request(
+            method,
+            f"{self.functions}/sync_admin/districts/{DISTRICT}{path}",
+            json=body,
+            headers=self.headers(ADMIN),
+            timeout=300,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    @property
+    def district(self) -> Any:
+        return self.db.collection("districts").document(DISTRICT)
+
+    def sis_requests(self) -> int:
+        return len(self.running.sis.request_log)
+
+
+def timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = action()
+    return result, time.monotonic() - started
+
+
+# ---- the emulator's own write rate -----------------------------------------------------------
+
+
+def raw_write_rate(bench: Bench) -> dict[str, Any]:
+    """20,000 small documents in 500-document batches through the bench's Firestore client, in a
+    scratch collection; the emulator's database is emptied afterwards so the sync starts clean."""
+    scratch = bench.db.collection("bench_scratch")
+    now = dt.datetime.now(dt.UTC)
+
+    def write() -> None:
+        for start in range(0, RAW_DOCS, RAW_BATCH):
+            batch = bench.db.batch()
+            for n in range(start, min(start + RAW_BATCH, RAW_DOCS)):
+                batch.set(scratch.document(f"doc-{n:06d}"), {"n": n, "label": f"d{n}", "at": now})
+            batch.commit()
+
+    _, seconds = timed(write)
+    clear_emulator(bench.stack)
+    return {
+        "documents": RAW_DOCS,
+        "batch": RAW_BATCH,
+        "seconds": round(seconds, 2),
+        "docs_per_second": round(RAW_DOCS / seconds),
+    }
+
+
+def clear_emulator(stack: LocalStack) -> None:
+    """The Firestore emulator's own reset endpoint: every document of the project goes."""
+    env = stack.env()
+    url = (
+        f"http://{env['FIRESTORE_EMULATOR_HOST']}/emulator/v1/projects/"
+        f"{env['GOOGLE_CLOUD_PROJECT']}/databases/(default)/documents"
+    )
+    requests.delete(url, timeout=120).raise_for_status()
+
+
+# ---- roster sync -----------------------------------------------------------------------------
+
+
+def connect(bench: Bench) -> int:
+    """Registers the district against the in-process SIS; returns its record count."""
+    bench.district.collection("staff").document(safe_id(ADMIN)).set({"role": "admin"})
+    running = bench.running
+    bench.admin(
+        "PUT",
+        "/connection",
+        {
+            "version": "1.2",
+            "rostering_base_url": running.base_url("1.2"),
+            "gradebook_base_url": running.base_url("1.2", "gradebook"),
+            "token_url": running.token_url,
+            "client_id": CLIENT_ID,
+            "client_secret": SECRET,
+            "local_dev": True,
+            "page_size": 1000,
+            "max_concurrency": 5,
+        },
+    )
+    return sum(len(running.sis.store.all(k)) for k in ("classes", "users", "enrollments"))
+
+
+def wait_run(bench: Bench, run_id: str, stage: str) -> dict[str, Any]:
+    """Polls the run's status every 2 s; a progress line when pages or schools moved, or every
+    10 s."""
+    shown: tuple[tuple[int, int], str] = ((-1, -1), "")
+    last_line = 0.0
+    while True:
+        status: dict[str, Any] = bench.admin("GET", f"/runs/{run_id}")
+        if status.get("state") not in ("queued", "running"):
+            return status
+        progress = status.get("progress") or {}
+        now = (int(progress.get("pages_done", 0)), int(progress.get("pages_known", 0)))
+        schools = Counter(str(s.get("state")) for s in (status.get("schools") or {}).values())
+        states = ", ".join(f"{n} {state}" for state, n in sorted(schools.items()))
+        if (now, states) != shown or time.monotonic() - last_line >= 10:
+            bench.progress.say(
+                f"{stage}: {now[0]} of {now[1]} pages done"
+                + (f"; schools: {states}" if states else "")
+            )
+            shown, last_line = (now, states), time.monotonic()
+        time.sleep(POLL_SECONDS)
+
+
+def sync_stage(bench: Bench, kind: str, stage: str) -> dict[str, Any]:
+    bench.progress.say(f"{stage}: started")
+    before = bench.sis_requests()
+    started = time.monotonic()
+    run_id = bench.admin("POST", "/runs", {"kind": kind})["run_id"]
+    status = wait_run(bench, run_id, stage)
+    wall = time.monotonic() - started
+    seconds = run_seconds(status, wall)
+    schools: dict[str, Any] = status.get("schools") or {}
+    pages = bench.district.collection("runs").document(run_id).collection("pages").stream()
+    written = sum(int((p.to_dict() or {}).get("written", 0)) for p in pages)
+    bench.progress.say(
+        f"{stage}: {status['state']} in {seconds:.1f} s, {written:,} records written"
+    )
+    return {
+        "state": status["state"],
+        "seconds": round(seconds, 2),
+        "wall_seconds": round(wall, 2),
+        "sis_requests": bench.sis_requests() - before,
+        "record_documents_written": written,
+        "counts": status.get("counts", {}),
+        "schools_by_state": dict(Counter(str(v.get("state")) for v in schools.values())),
+        "hold_reasons": {k: v["hold_reasons"] for k, v in schools.items() if v.get("hold_reasons")},
+    }
+
+
+def run_seconds(status: dict[str, Any], wall: float) -> float:
+    """The run's own clock, from the admin's request to its end (queued plus running), so the
+    2 s poll does not blur a short stage; the bench's wall clock if the run has none."""
+    if not isinstance(status.get("seconds"), (int, float)):
+        return wall
+    return float(status["seconds"]) + float(status.get("queued_seconds") or 0)
+
+
+Edit = Callable[[dict[str, Any]], dict[str, Any]]
+# What a registrar changes: a class title, a given name, a student's enrollment start (a day
+# later, still in the past). Teacher enrollments carry no start date, and giving one a date
+# ahead would end a co-teacher's place: a removal the sync's guards rightly hold.
+EDITS: dict[str, tuple[Callable[[dict[str, Any]], bool], Edit]] = {
+    "classes": (lambda r: True, lambda r: {**r, "title": f"{r.get('title', '')} (moved)"}),
+    "users": (lambda r: True, lambda r: {**r, "givenName": f"{r.get('givenName', '')}e"}),
+    "enrollments": (
+        lambda r: isinstance(r.get("beginDate"), str),
+        lambda r: {**r, "beginDate": _day_after(r["beginDate"])},
+    ),
+}
+
+
+def change_one_percent(bench: Bench) -> int:
+    """1 % of the classes, users and enrollments (spread evenly) change in the SIS through its
+    control API, as a registrar's edits would (the SIS moves their dateLastModified)."""
+    store, changed = bench.running.sis.store, 0
+    for kind, (fits, edit) in EDITS.items():
+        every = list(store.all(kind))
+        candidates = [r for r in every if fits(r)]
+        wanted = min(len(candidates), max(1, len(every) // 100))
+        step = len(candidates) / wanted if wanted else 1
+        records = [edit(dict(candidates[int(i * step)])) for i in range(wanted)]
+        for start in range(0, len(records), 500):
+            requests.put(
+                f"{bench.running.origin}/_control/records/{kind}",
+                json={"records": records[start : start + 500]},
+                timeout=120,
+            ).raise_for_status()
+        changed += len(records)
+    return changed
+
+
+def _day_after(value: str) -> str:
+    return (dt.date.fromisoformat(value) + dt.timedelta(days=1)).isoformat()
+
+
+def sync_stages(bench: Bench) -> dict[str, Any]:
+    records = connect(bench)
+    out: dict[str, Any] = {"sis_records": records}
+    out["full"] = sync_stage(bench, "full", "full sync")
+    out["unchanged_resync"] = sync_stage(bench, "full", "unchanged re-sync")
+    out["delta_records_changed"] = change_one_percent(bench)
+    bench.progress.say(f"changed {out['delta_records_changed']:,} SIS records (1 %)")
+    out["delta"] = sync_stage(bench, "delta", "1 % delta sync")
+    return out
+
+
+# ---- mark export -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportShape:
+    classes: int
+    assignments: int
+    per_class: int
+
+    @property
+    def marks(self) -> int:
+        return self.classes * self.assignments * self.per_class
+
+
+def seed_marks(bench: Bench, shape: ExportShape) -> list[str]:
+    """Accepted classes of the synced district, each with published assignments and a graded
+    mark per student, written straight to Firestore as the classroom app would."""
+    store = bench.running.sis.store
+    students = [u["sourcedId"] for u in store.all("users") if u["roles"][0]["role"] == "student"]
+    sections = list(store.all("classes"))[: shape.classes]
+    bench.district.collection("staff").document(safe_id(TEACHER)).set(
+        {"role": "teacher", "sis_user_id": "bench-teacher"}
+    )
+    now = dt.datetime.now(dt.UTC)
+    writer = BatchWriter(bench.db)
+    class_ids = []
+    for index, section in enumerate(sections):
+        ref = bench.district.collection("classes").document(f"bench-{index:03d}")
+        class_ids.append(ref.id)
+        writer.set(ref, _class_doc(section))
+        roster = (students * 2)[index * shape.per_class % len(students) :][: shape.per_class]
+        for a in range(shape.assignments):
+            work = ref.collection("coursework").document(f"a{a:02d}")
+            writer.set(work, _assignment_doc(a, now))
+            for n, student in enumerate(roster):
+                mark = {"sis_user_id": student, "status": "graded", "updated_at": now}
+                writer.set(
+                    work.collection("marks").document(safe_id(student)),
+                    {**mark, "score": float(10 + (n + a) % 10)},
+                )
+    writer.flush()
+    return class_ids
+
+
+def _class_doc(section: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "origin": "sis",
+        "offer_state": "accepted",
+        "sis": {
+            "section_id": section["sourcedId"],
+            "school_id": section["school"]["sourcedId"],
+            "term_ids": [t["sourcedId"] for t in section["terms"]],
+        },
+        "owner": {"sis_user_id": "bench-teacher"},
+    }
+
+
+def _assignment_doc(index: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "title": f"Assignment {index + 1}",
+        "category": "Homework",
+        "max_points": 20,
+        "assigned_at": now - dt.timedelta(days=3),
+        "due_at": now,
+        "state": "published",
+    }
+
+
+class BatchWriter:
+    def __init__(self, db: Any, size: int = 500) -> None:
+        self.db, self.size = db, size
+        self.batch, self.pending = db.batch(), 0
+
+    def set(self, ref: Any, data: dict[str, Any]) -> None:
+        self.batch.set(ref, data)
+        self.pending += 1
+        if self.pending >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.batch.commit()
+        self.batch, self.pending = self.db.batch(), 0
+
+
+def export_stage(bench: Bench, class_ids: list[str], stage: str) -> dict[str, Any]:
+    bench.progress.say(f"{stage}: started ({len(class_ids)} classes)")
+    before_requests = bench.sis_requests()
+    started_at = dt.datetime.now(dt.UTC)
+    started = time.monotonic()
+    for class_id in class_ids:
+        requests.post(
+            f"{bench.functions}/export_teacher/districts/{DISTRICT}/classes/{class_id}/export",
+            headers=bench.headers(TEACHER),
+            # Locally one functions process serves the requests and the tasks: the export
+            # queue's 10 concurrent dispatches can hold all its threads for minutes.
+            timeout=600,
+        ).raise_for_status()
+    finished = wait_exports(bench, class_ids, stage)
+    wall = time.monotonic() - started
+    # The classes' own finish times (export.finished_at), so the 2 s poll does not blur it.
+    seconds = (max(finished) - started_at).total_seconds() if finished else wall
+    written = mark_documents_written_since(bench, started_at)
+    bench.progress.say(f"{stage}: {seconds:.1f} s, {written:,} mark documents written")
+    return {
+        "seconds": round(seconds, 2),
+        "wall_seconds": round(wall, 2),
+        "sis_requests": bench.sis_requests() - before_requests,
+        "mark_documents_written": written,
+    }
+
+
+def wait_exports(bench: Bench, class_ids: list[str], stage: str) -> list[dt.datetime]:
+    """Waits until no class is queued; returns their finish times (empty if one has none)."""
+    refs = [bench.district.collection("classes").document(c) for c in class_ids]
+    last_line = time.monotonic()
+    while True:
+        exports = [(s.to_dict() or {}).get("export") or {} for s in bench.db.get_all(refs)]
+        waiting = sum(1 for e in exports if e.get("state") in ("queued", None))
+        if not waiting:
+            finished = [e.get("finished_at") for e in exports]
+            return [f for f in finished if isinstance(f, dt.datetime)] if all(finished) else []
+        if time.monotonic() - last_line >= 10:
+            bench.progress.say(f"{stage}: {len(refs) - waiting} of {len(refs)} classes done")
+            last_line = time.monotonic()
+        time.sleep(POLL_SECONDS)
+
+
+def mark_documents_written_since(bench: Bench, since: dt.datetime) -> int:
+    """Mark documents whose Firestore update time is after ``since`` (any write counts, whatever
+    the export keeps on them); read as names only."""
+    marks = bench.db.collection_group("marks").select([]).stream()
+    return sum(1 for m in marks if _as_datetime(m.update_time) >= since)
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    """A snapshot's update time: a datetime, or a protobuf Timestamp from a projection query."""
+    if isinstance(value, dt.datetime):
+        return value
+    if value is None:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromtimestamp(value.seconds + value.nanos / 1e9, dt.UTC)
+
+
+def export_stages(bench: Bench, shape: ExportShape) -> dict[str, Any]:
+    class_ids = seed_marks(bench, shape)
+    out: dict[str, Any] = {**shape.__dict__, "marks": shape.marks}
+    out["first_export"] = export_stage(bench, class_ids, "first export")
+    out["unchanged_reexport"] = export_stage(bench, class_ids, "unchanged re-export")
+    out["lineItems_in_sis"] = len(bench.running.sis.store.all("lineItems"))
+    out["results_in_sis"] = len(bench.running.sis.store.all("results"))
+    return out
+
+
+# ---- memory ----------------------------------------------------------------------------------
+
+
+def peak_rss_mib(group: int) -> float:
+    """The largest VmHWM (peak resident set) of any live process in process group ``group``
+    (the service's PID: gunicorn's master and its worker, or the emulator's JVM)."""
+    peak = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != group:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError):
+            continue
+    return round(peak / 1024, 1)

@@ -1,0 +1,283 @@
+"""The commands of `rostersync`, one per admin task; each calls the admin API (docs/http-api.md)
+and prints a table, or the API's JSON with --json."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from tools.cli import render
+from tools.cli.api import ApiError, CliFailure
+from tools.cli.app import JsonFlag, RunId, api_of, app, as_json, handled
+from tools.cli.watch import exit_code, watch
+
+Opt = typer.Option
+
+
+class Switch(StrEnum):
+    on = "on"
+    off = "off"
+
+
+def _show(json_mode: bool, answer: Any, human: Callable[[], None]) -> None:
+    """The API's JSON (--json), else the human rendering."""
+    if json_mode:
+        render.print_json(answer)
+    else:
+        human()
+
+
+def _secret(from_stdin: bool) -> str:
+    if from_stdin:
+        secret = sys.stdin.readline().strip()
+    else:
+        secret = typer.prompt("SIS client secret", hide_input=True, err=True)
+    if not secret:
+        raise typer.BadParameter("the client secret is empty", param_hint="--secret-stdin")
+    return str(secret)
+
+
+@app.command()
+@handled
+def connect(
+    ctx: typer.Context,
+    rostering_url: Annotated[str, Opt(help="The SIS's OneRoster rostering base URL.")],
+    client_id: Annotated[str, Opt(help="The OAuth client id the SIS gave.")],
+    vendor: Annotated[
+        str | None,
+        Opt(
+            help="Vendor preset: infinite-campus, skyward-sms, skyward-qmlativ, "
+            "aspen, powerschool or generic (the default)."
+        ),
+    ] = None,
+    version: Annotated[str | None, Opt(help="OneRoster version: 1.1 or 1.2.")] = None,
+    gradebook_url: Annotated[str | None, Opt(help="The gradebook base URL (1.2).")] = None,
+    token_url: Annotated[str | None, Opt(help="The SIS's OAuth token URL.")] = None,
+    auth_mode: Annotated[str | None, Opt(help="e.g. oauth2-basic, oauth1-hmac-sha256.")] = None,
+    page_size: Annotated[int | None, Opt(help="Records per page.")] = None,
+    max_concurrency: Annotated[int | None, Opt(help="SIS requests at once.")] = None,
+    local_dev: Annotated[
+        bool, Opt("--local-dev", help="Allow http and loopback SIS URLs (local stack only).")
+    ] = False,
+    secret_stdin: Annotated[
+        bool, Opt("--secret-stdin", help="Read the secret from stdin's first line, no prompt.")
+    ] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Connect ("Authorize") the SIS: tests the token and one read before anything is saved."""
+    api = api_of(ctx)
+    fields = {
+        "vendor": vendor, "version": version, "rostering_base_url": rostering_url,
+        "gradebook_base_url": gradebook_url, "token_url": token_url, "auth_mode": auth_mode,
+        "client_id": client_id, "page_size": page_size, "max_concurrency": max_concurrency,
+    }  # fmt: skip
+    body: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if local_dev:
+        body["local_dev"] = True
+    body["client_secret"] = _secret(secret_stdin)
+    try:
+        answer = api.call("PUT", "/connection", body)
+    except ApiError as exc:
+        if exc.problems:
+            if as_json(ctx, json_out):
+                render.print_json(exc.body)
+            raise CliFailure(f"{exc}\nnothing was saved; fix the above and connect again") from None
+        raise
+    if as_json(ctx, json_out):
+        render.print_json(answer)
+        return
+    render.out().print(
+        f"connected ({answer.get('vendor')}): the SIS answered, "
+        f"{answer.get('schools_seen')} school(s) seen; the secret is stored and not shown again"
+    )
+    for warning in answer.get("warnings") or []:
+        render.err().print(f"warning: {warning}", markup=False)
+
+
+@app.command()
+@handled
+def schools(
+    ctx: typer.Context,
+    select: Annotated[
+        list[str] | None, Opt(help="Sync only these schools (repeat: --select A --select B).")
+    ] = None,
+    all_schools: Annotated[bool, Opt("--all", help="Sync every school.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """The SIS's schools (as of the last sync's start) and which ones sync."""
+    if select and all_schools:
+        raise typer.BadParameter("choose --select ID ... or --all, not both", param_hint="--all")
+    api = api_of(ctx)
+    if select or all_schools:
+        api.call("PATCH", "/settings", {"selected_schools": None if all_schools else select})
+    answer = api.call("GET", "/schools")
+    _show(as_json(ctx, json_out), answer, lambda: render.schools(answer))
+
+
+@app.command()
+@handled
+def sync(
+    ctx: typer.Context,
+    full: Annotated[bool, Opt("--full/--delta", help="A full sync, or only changes.")] = True,
+    dry_run: Annotated[
+        bool, Opt("--dry-run", help="Plan only: store the plan, apply nothing.")
+    ] = False,
+    watch_run: Annotated[
+        bool, Opt("--watch", help="Show progress until the run ends; exit by its end.")
+    ] = False,
+    interval: Annotated[float, Opt(min=0.1, help="Seconds between polls.")] = 1.0,
+    json_out: JsonFlag = False,
+) -> None:
+    """Start a sync now (and with --watch follow it to its end: exit 0, 1 failed, 3 held)."""
+    api, json_mode = api_of(ctx), as_json(ctx, json_out)
+    started = api.call("POST", "/runs", {"kind": "full" if full else "delta", "dry_run": dry_run})
+    run_id = started["run_id"]
+    if not watch_run:
+        message = f"started run {run_id}; follow it: rostersync run {run_id}"
+        _show(json_mode, started, lambda: render.out().print(message))
+        return
+    status = watch(api, run_id, interval, None if json_mode else render.err())
+    _finish(status, json_mode, holds={})
+
+
+def _finish(status: dict[str, Any], json_mode: bool, holds: dict[str, Any]) -> None:
+    if json_mode:
+        render.print_json(status)
+    else:
+        render.run(status, holds)
+    code = exit_code(status.get("state"))
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@handled
+def runs(
+    ctx: typer.Context,
+    state: Annotated[str | None, Opt(help="Only runs in this state (e.g. held, failed).")] = None,
+    kind: Annotated[str | None, Opt(help="Only full or delta runs.")] = None,
+    limit: Annotated[int, Opt(help="How many, newest first (1-200).")] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """The district's runs, newest first."""
+    answer = api_of(ctx).call("GET", "/runs", query={"state": state, "kind": kind, "limit": limit})
+    _show(as_json(ctx, json_out), answer, lambda: render.runs(answer))
+
+
+@app.command()
+@handled
+def run(ctx: typer.Context, run_id: RunId, json_out: JsonFlag = False) -> None:
+    """One run: state, counts, per school, held changes (exit 1 failed, 3 held)."""
+    api = api_of(ctx)
+    status = api.call("GET", f"/runs/{run_id}")
+    json_mode = as_json(ctx, json_out)
+    held = [s for s, v in (status.get("schools") or {}).items() if v.get("state") == "held"]
+    holds = {} if json_mode else {
+        s: api.call("GET", f"/runs/{run_id}/schools/{s}", query={"limit": 50}) for s in held
+    }  # fmt: skip
+    _finish(status, json_mode, holds)
+
+
+@app.command()
+@handled
+def warnings(
+    ctx: typer.Context,
+    run_id: Annotated[
+        str | None, Opt("--run", help="A run's warnings (default: the latest full run's).")
+    ] = None,
+    kind: Annotated[str | None, Opt(help="Only this warning code.")] = None,
+    school: Annotated[str | None, Opt(help="Only this school (its SIS sourcedId).")] = None,
+    csv_out: Annotated[bool, Opt("--csv", help="Write CSV to stdout.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Data warnings with their fix (every page)."""
+    path = f"/runs/{run_id}/warnings" if run_id else "/warnings"
+    pages = list(api_of(ctx).pages(path, "warnings", {"code": kind, "school_id": school}))
+    found = [w for page in pages for w in page.get("warnings") or []]
+    shown_run = pages[0].get("run_id") if pages else run_id
+    if as_json(ctx, json_out):
+        render.print_json({"run_id": shown_run, "warnings": found, "next_cursor": None})
+    elif csv_out:
+        render.warnings_csv(found)
+    else:
+        render.warnings(found, shown_run)
+
+
+def _decide(ctx: typer.Context, run_id: str, decision: str, json_out: bool) -> None:
+    answer = api_of(ctx).call("POST", f"/runs/{run_id}/decision", {"decision": decision})
+    if as_json(ctx, json_out):
+        render.print_json(answer)
+        return
+    written = answer.get("classes_written", 0)
+    render.out().print(f"{decision}d run {run_id}: {written} class(es) written")
+
+
+@app.command()
+@handled
+def approve(ctx: typer.Context, run_id: RunId, json_out: JsonFlag = False) -> None:
+    """Apply a held run's held removals and owner changes."""
+    _decide(ctx, run_id, "approve", json_out)
+
+
+@app.command()
+@handled
+def discard(ctx: typer.Context, run_id: RunId, json_out: JsonFlag = False) -> None:
+    """Drop a held run's held changes (a full sync brings discarded removals back)."""
+    _decide(ctx, run_id, "discard", json_out)
+
+
+@app.command()
+@handled
+def cancel(ctx: typer.Context, run_id: RunId, json_out: JsonFlag = False) -> None:
+    """Cancel a queued or running run."""
+    answer = api_of(ctx).call("POST", f"/runs/{run_id}/cancel")
+    _show(as_json(ctx, json_out), answer, lambda: render.out().print(f"run {run_id} cancelled"))
+
+
+@app.command()
+@handled
+def export(
+    ctx: typer.Context,
+    switch: Annotated[Switch, typer.Argument(help="on or off.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Turn teachers' mark export on or off."""
+    enabled = switch is Switch.on
+    answer = api_of(ctx).call("PATCH", "/settings", {"export_enabled": enabled})
+    message = f"mark export is {switch.value}"
+    _show(as_json(ctx, json_out), answer, lambda: render.out().print(message))
+
+
+@app.command()
+@handled
+def settings(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """The connection and settings as stored (never the secret)."""
+    answer = api_of(ctx).call("GET", "/settings")
+    _show(as_json(ctx, json_out), answer, lambda: render.settings(answer))
+
+
+@app.command()
+@handled
+def disconnect(
+    ctx: typer.Context,
+    yes: Annotated[bool, Opt("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Stop syncs and exports at once (everything imported is kept; connect again to resume)."""
+    api = api_of(ctx)
+    if not yes:
+        typer.confirm(
+            f"Disconnect district {api.district}? Syncs and exports stop; data is kept",
+            abort=True,
+            err=True,
+        )
+    answer = api.call("DELETE", "/connection")
+    if as_json(ctx, json_out):
+        render.print_json(answer)
+        return
+    cancelled = ", ".join(answer.get("cancelled_runs") or []) or "none"
+    render.out().print(f"disconnected; runs cancelled: {cancelled}")
