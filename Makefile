@@ -57,7 +57,7 @@ test: install lint ## lint, then the whole suite; the tests start and stop their
 # `localstack run` starts the stack, runs the demo, and stops the stack however the demo ends
 # (Ctrl-C or SIGTERM included).
 demo: install ## start the stack, show the local SIS serving a district through it, stop
-	@$(STACK) run --sis-arg=--students=$(DEMO_STUDENTS) -- $(PY) -m tools.demo
+	@$(STACK) run --sis-arg=--students=$(DEMO_STUDENTS) --sis-arg=--defects -- $(PY) -m tools.demo
 
 # BENCH_ARGS="--sizes 1000,10000,100000" for the large run; docs/bench.md explains the figures.
 bench: install ## sync and export measured per district size against their goals (docs/bench.md)

@@ -209,7 +209,15 @@ def print_run(title: str, status: dict[str, Any], records: int | None = None) ->
 def change_sis(sis: str) -> list[str]:
     """What a registrar does between two nights: rename a section, drop a student, add one."""
     records = requests.get(f"{sis}/_control/records/enrollments", timeout=60).json()
-    enrollments = records["enrollments"]
+    # The district has a few broken records on purpose (--defects): pick among the sound ones.
+    enrollments = [
+        e
+        for e in records["enrollments"]
+        if e.get("status") == "active"
+        and e.get("role") in ("teacher", "student")
+        and isinstance(e.get("user"), dict)
+        and isinstance(e.get("class"), dict)
+    ]
     section = next(e for e in enrollments if e["role"] == "teacher")["class"]["sourcedId"]
     requests.patch(
         f"{sis}/_control/records/classes/{section}",
