@@ -36,11 +36,12 @@ from bench.measure import (
     raw_write_rate,
     sync_stages,
 )
-from tools.localstack import LocalStack, down_on_signals
+from tools.localstack import LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.harness import serve
 from tools.oneroster_sis.store import Store
+from tools.stack_session import down_on_signals
 
 # The sizes the goals are read at: about 20 minutes on a busy 2-core machine before the speed
 # work, about three at the goals' ratios. Add 100000 for the large run (an hour or more today).

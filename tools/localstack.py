@@ -18,189 +18,36 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
+from tools.stack_processes import (
+    LOOPBACK,
+    PROJECT_ID,
+    Service,
+    StackError,
+    firestore_command,
+    free_port,
+    http_ok,
+    port_open,
+    stop_process_group,
+    wait_until,
+)
+from tools.stack_processes import gcloud_sdk_root as gcloud_sdk_root  # .ci/run, preflight
+from tools.stack_session import down_on_signals, run_with_stack
+
 ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
-PROJECT_ID = "rostersync-local"
 TASKS_LOCATION = "us-central1"
 ALL_SERVICES = ("issuer", "firestore", "tasks", "secrets", "sis", "functions")
 TASKS_SERVICE_ACCOUNT = f"tasks@{PROJECT_ID}.iam.gserviceaccount.com"
 ID_TOKEN_AUDIENCE = "rostersync-local"  # noqa: S105  (an audience, not a secret)
-FIRESTORE_JAR = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
-FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
 DEFAULT_SIS_CLIENT_ID = "rostersync-local"
 DEFAULT_SIS_CLIENT_SECRET = "local-development-secret"  # noqa: S105  (the local SIS's own fixture)
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class StackError(RuntimeError):
-    """A service could not start; the message says what to do."""
-
-
-@dataclass
-class Service:
-    name: str
-    pid: int
-    port: int
-    log: str
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((LOOPBACK, port)) == 0
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  (loopback URL we built)
-            return bool(response.status < 500)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def gcloud_sdk_root() -> Path | None:
-    candidates = [
-        os.environ.get("CLOUDSDK_ROOT_DIR", ""),
-        "/usr/lib/google-cloud-sdk",
-        "/usr/share/google-cloud-sdk",
-        "/opt/google-cloud-sdk",
-    ]
-    for candidate in filter(None, candidates):
-        if (Path(candidate) / FIRESTORE_JAR).is_file():
-            return Path(candidate)
-    gcloud = shutil.which("gcloud")
-    if gcloud is None:
-        return None
-    result = subprocess.run(
-        [gcloud, "info", "--format=value(installation.sdk_root)"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    root = Path(result.stdout.strip())
-    return root if (root / FIRESTORE_JAR).is_file() else None
-
-
-def default_firestore_heap() -> str:
-    """The emulator keeps every document in its JVM heap: with 1 GB a 30,000-student sync ran
-    out of memory (4 GB held it, peak 2.6 GB), so 100,000 students need about 9 GB. Two fifths
-    of this machine's memory, between 1 and 10 GiB (9g on 24 GiB); the environment variable
-    ROSTERSYNC_FIRESTORE_HEAP (a JVM size such as 4g) overrides it. -Xmx is a ceiling: the JVM
-    takes memory as the data grows, so small stacks stay small."""
-    configured = os.environ.get("ROSTERSYNC_FIRESTORE_HEAP", "").strip()
-    if configured:
-        return configured
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        return "1g"
-    return f"{max(1, min(10, total * 2 // 5 // 1024**3))}g"
-
-
-def firestore_command(port: int, heap: str | None = None) -> list[str]:
-    """The emulator's JAR run by `java` directly, so the JVM's own -Xmx sizes its heap."""
-    heap = heap or default_firestore_heap()
-    if not heap[:-1].isdigit() or heap[-1].lower() not in "mg":
-        raise StackError(f"the Firestore emulator heap must look like 4g or 512m, not {heap!r}")
-    java = shutil.which("java")
-    if java is None:
-        raise StackError(
-            "Java 17 is needed for the Firestore emulator and was not found. Install it with "
-            "`apt-get update && apt-get install -y openjdk-17-jre-headless`."
-        )
-    sdk = gcloud_sdk_root()
-    if sdk is None:
-        raise StackError(
-            "The Firestore emulator (gcloud component cloud-firestore-emulator) was not found. "
-            "Install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), then "
-            "`gcloud components install cloud-firestore-emulator`, or on Debian/Ubuntu with "
-            "Google's apt repository `apt-get install google-cloud-cli-firestore-emulator`."
-        )
-    return [
-        java,
-        f"-Xmx{heap}",
-        "-Duser.language=en",
-        "-cp",
-        str(sdk / FIRESTORE_JAR),
-        FIRESTORE_MAIN,
-        f"--host={LOOPBACK}",
-        f"--port={port}",
-        f"--project_id={PROJECT_ID}",
-    ]
-
-
-def wait_until(
-    check: Callable[[], bool],
-    proc: subprocess.Popen[bytes],
-    what: str,
-    log: Path,
-    timeout: float = 60.0,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if proc.poll() is not None:
-            raise StackError(
-                f"{what} exited with code {proc.returncode} during start-up; "
-                f"its log is {log}:\n{tail(log)}"
-            )
-        time.sleep(0.1)
-    raise StackError(
-        f"{what} did not become ready within {timeout:.0f} s; its log is {log}:\n{tail(log)}"
-    )
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop_process_group(pid: int, timeout: float = 15.0) -> None:
-    """Stops a service and everything it spawned (gunicorn workers, JVM threads)."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            break
-        reap(pid)
-        time.sleep(0.1)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    reap(pid)
-
-
-def reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 class LocalStack:
@@ -435,64 +282,6 @@ class LocalStack:
         if "functions" in svc:
             env["ROSTERSYNC_FUNCTIONS_URL"] = f"http://{LOOPBACK}:{svc['functions'].port}"
         return env
-
-
-@contextlib.contextmanager
-def down_on_signals(
-    stack: LocalStack, before_down: Callable[[], None] | None = None
-) -> Iterator[None]:
-    """While inside: Ctrl-C (SIGINT) or SIGTERM runs ``before_down``, stops every service of
-    ``stack`` and exits 130 or 143 (128 + the signal), so an interrupted `make bench` or `make
-    demo` leaves no process and no port behind. Further signals are ignored while it stops."""
-
-    def stop(signum: int, frame: object) -> None:
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, signal.SIG_IGN)
-        name = signal.Signals(signum).name
-        print(f"\ninterrupted ({name}): stopping the local stack", file=sys.stderr, flush=True)
-        if before_down is not None:
-            before_down()
-        stack.down()
-        raise SystemExit(128 + signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def run_with_stack(
-    stack: LocalStack, services: Iterable[str], sis_args: Sequence[str], command: Sequence[str]
-) -> int:
-    """`make demo`: starts the stack, runs ``command`` with its environment, stops the stack
-    however the command ends (an interruption stops the command first)."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def stop_command() -> None:
-        for proc in started:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-    with down_on_signals(stack, stop_command):
-        try:
-            stack.up(services, sis_args)
-            started.append(subprocess.Popen(list(command), env={**os.environ, **stack.env()}))
-            # Polled, not wait(): a signal handler that waits for the command while wait()
-            # holds the Popen's lock would deadlock.
-            while (code := started[0].poll()) is None:
-                time.sleep(0.2)
-        finally:
-            lingering = stack.down()
-    if lingering:
-        print(f"localstack: still listening after stop: {', '.join(lingering)}", file=sys.stderr)
-    return code or (1 if lingering else 0)
 
 
 DEMO_DISTRICT = "demo-district"  # as tools/demo.py

@@ -1,0 +1,182 @@
+"""Processes of the local stack: free ports, readiness checks, the Firestore emulator's command
+line (its JVM heap sized for large districts) and stopping a process group. Used by
+tools/localstack.py; kept apart so that file holds the stack itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+PROJECT_ID = "rostersync-local"
+FIRESTORE_JAR = "platform/cloud-firestore-emulator/cloud-firestore-emulator.jar"
+FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+
+
+class StackError(RuntimeError):
+    """A service could not start; the message says what to do."""
+
+
+@dataclass
+class Service:
+    name: str
+    pid: int
+    port: int
+    log: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((LOOPBACK, port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  (loopback URL we built)
+            return bool(response.status < 500)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def gcloud_sdk_root() -> Path | None:
+    candidates = [
+        os.environ.get("CLOUDSDK_ROOT_DIR", ""),
+        "/usr/lib/google-cloud-sdk",
+        "/usr/share/google-cloud-sdk",
+        "/opt/google-cloud-sdk",
+    ]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / FIRESTORE_JAR).is_file():
+            return Path(candidate)
+    gcloud = shutil.which("gcloud")
+    if gcloud is None:
+        return None
+    result = subprocess.run(
+        [gcloud, "info", "--format=value(installation.sdk_root)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    root = Path(result.stdout.strip())
+    return root if (root / FIRESTORE_JAR).is_file() else None
+
+
+def default_firestore_heap() -> str:
+    """The emulator keeps every document in its JVM heap: with 1 GB a 30,000-student sync ran
+    out of memory (4 GB held it, peak 2.6 GB), so 100,000 students need about 9 GB. Two fifths
+    of this machine's memory, between 1 and 10 GiB (9g on 24 GiB); the environment variable
+    ROSTERSYNC_FIRESTORE_HEAP (a JVM size such as 4g) overrides it. -Xmx is a ceiling: the JVM
+    takes memory as the data grows, so small stacks stay small."""
+    configured = os.environ.get("ROSTERSYNC_FIRESTORE_HEAP", "").strip()
+    if configured:
+        return configured
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "1g"
+    return f"{max(1, min(10, total * 2 // 5 // 1024**3))}g"
+
+
+def firestore_command(port: int, heap: str | None = None) -> list[str]:
+    """The emulator's JAR run by `java` directly, so the JVM's own -Xmx sizes its heap."""
+    heap = heap or default_firestore_heap()
+    if not heap[:-1].isdigit() or heap[-1].lower() not in "mg":
+        raise StackError(f"the Firestore emulator heap must look like 4g or 512m, not {heap!r}")
+    java = shutil.which("java")
+    if java is None:
+        raise StackError(
+            "Java 17 is needed for the Firestore emulator and was not found. Install it with "
+            "`apt-get update && apt-get install -y openjdk-17-jre-headless`."
+        )
+    sdk = gcloud_sdk_root()
+    if sdk is None:
+        raise StackError(
+            "The Firestore emulator (gcloud component cloud-firestore-emulator) was not found. "
+            "Install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), then "
+            "`gcloud components install cloud-firestore-emulator`, or on Debian/Ubuntu with "
+            "Google's apt repository `apt-get install google-cloud-cli-firestore-emulator`."
+        )
+    return [
+        java,
+        f"-Xmx{heap}",
+        "-Duser.language=en",
+        "-cp",
+        str(sdk / FIRESTORE_JAR),
+        FIRESTORE_MAIN,
+        f"--host={LOOPBACK}",
+        f"--port={port}",
+        f"--project_id={PROJECT_ID}",
+    ]
+
+
+def wait_until(
+    check: Callable[[], bool],
+    proc: subprocess.Popen[bytes],
+    what: str,
+    log: Path,
+    timeout: float = 60.0,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if proc.poll() is not None:
+            raise StackError(
+                f"{what} exited with code {proc.returncode} during start-up; "
+                f"its log is {log}:\n{tail(log)}"
+            )
+        time.sleep(0.1)
+    raise StackError(
+        f"{what} did not become ready within {timeout:.0f} s; its log is {log}:\n{tail(log)}"
+    )
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop_process_group(pid: int, timeout: float = 15.0) -> None:
+    """Stops a service and everything it spawned (gunicorn workers, JVM threads)."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        reap(pid)
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    reap(pid)
+
+
+def reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
