@@ -15,11 +15,10 @@ from shared.store.ports import (
     Build,
     Data,
     Doc,
-    FieldName,
     Filter,
     Order,
     Write,
-    apply_value,
+    set_path,
 )
 
 
@@ -31,19 +30,6 @@ def _merge(target: Data, data: Mapping[str, Any]) -> None:
             _merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)
-
-
-def _set_path(target: Data, name: FieldName, value: Any) -> None:
-    parts = (name,) if isinstance(name, str) else name
-    for part in parts[:-1]:
-        child = target.get(part)
-        if not isinstance(child, dict):
-            child = target[part] = {}
-        target = child
-    if value is DELETE_FIELD:
-        target.pop(parts[-1], None)
-    else:
-        target[parts[-1]] = apply_value(target.get(parts[-1]), value)
 
 
 def _lookup(data: Data, dotted: str) -> Any:
@@ -122,7 +108,7 @@ class MemoryStore:
             if path not in self._docs:
                 raise KeyError(f"no document to update at {path}")
             for name, value in data.items():
-                _set_path(self._docs[path], name, value)
+                set_path(self._docs[path], name, value)
 
     def commit(self, writes: Iterable[Write]) -> int:
         count = 0

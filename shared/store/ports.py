@@ -91,21 +91,26 @@ Build = Callable[[Data | None], Update | None]
 """Given the stored document (None when missing): what to write, or None to write nothing."""
 
 
+def set_path(target: Data, name: FieldName, value: Any) -> None:
+    """Writes one field path into ``target`` in place, as an update does (DELETE_FIELD removes
+    it; a transform such as ArrayUnion applies to what is there)."""
+    parts = (name,) if isinstance(name, str) else name
+    for part in parts[:-1]:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = target[part] = {}
+        target = child
+    if value is DELETE_FIELD:
+        target.pop(parts[-1], None)
+    else:
+        target[parts[-1]] = apply_value(target.get(parts[-1]), value)
+
+
 def updated(data: Mapping[str, Any], fields: Mapping[Any, Any]) -> Data:
     """A copy of ``data`` with the field-path update applied, as the store would. Pure."""
     out: Data = copy.deepcopy(dict(data))
     for name, value in fields.items():
-        parts = (name,) if isinstance(name, str) else name
-        target = out
-        for part in parts[:-1]:
-            child = target.get(part)
-            if not isinstance(child, dict):
-                child = target[part] = {}
-            target = child
-        if value is DELETE_FIELD:
-            target.pop(parts[-1], None)
-        else:
-            target[parts[-1]] = apply_value(target.get(parts[-1]), value)
+        set_path(out, name, value)
     return out
 
 
