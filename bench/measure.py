@@ -1,11 +1,13 @@
 """The stages `make bench` measures on one running stack: the emulator's raw batched-write rate,
-a full sync, an unchanged re-sync, a 1 % delta, a first export and an unchanged re-export, and
-the functions process's peak memory. Each returns plain numbers for bench/report.py."""
+a full sync, an unchanged re-sync, a 1 % delta, the same district imported from a OneRoster CSV
+package, a first export and an unchanged re-export, and the functions process's peak memory.
+Each returns plain numbers for bench/report.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,13 +17,18 @@ from typing import Any
 
 import requests
 
+from shared.adapters.package_storage import make_storage_client
 from shared.ids import safe_id
+from shared.settings import Settings
 from tools.local_issuer import stack_id_token
 from tools.localstack import LocalStack
+from tools.oneroster_sis.csvexport import write_package
+from tools.oneroster_sis.model import KINDS
 
 CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
 ADMIN, TEACHER = "admin@bench.example.org", "teacher@bench.example.org"
 DISTRICT = "bench-district"
+CSV_DISTRICT = "bench-csv-district"  # the same district, imported from a CSV package
 POLL_SECONDS = 2.0  # status reads run on the same functions process as the tasks: keep them rare
 RAW_DOCS, RAW_BATCH = 20_000, 500
 TOKEN_LIFETIME = 600.0  # seconds a fetched ID token is reused (the issuer's last an hour)
@@ -60,10 +67,10 @@ class Bench:
             self._tokens[email] = (time.monotonic(), token)
         return {"Authorization": f"Bearer {token}"}
 
-    def admin(self, method: str, path: str, body: Any = None) -> Any:
+    def admin(self, method: str, path: str, body: Any = None, district: str = DISTRICT) -> Any:
         response = requests.request(
             method,
-            f"{self.functions}/sync_admin/districts/{DISTRICT}{path}",
+            f"{self.functions}/sync_admin/districts/{district}{path}",
             json=body,
             headers=self.headers(ADMIN),
             timeout=300,
@@ -146,13 +153,13 @@ def connect(bench: Bench) -> int:
     return sum(len(running.sis.store.all(k)) for k in ("classes", "users", "enrollments"))
 
 
-def wait_run(bench: Bench, run_id: str, stage: str) -> dict[str, Any]:
+def wait_run(bench: Bench, run_id: str, stage: str, district: str = DISTRICT) -> dict[str, Any]:
     """Polls the run's status every 2 s; a progress line when pages or schools moved, or every
     10 s."""
     shown: tuple[tuple[int, int], str] = ((-1, -1), "")
     last_line = 0.0
     while True:
-        status: dict[str, Any] = bench.admin("GET", f"/runs/{run_id}")
+        status: dict[str, Any] = bench.admin("GET", f"/runs/{run_id}", district=district)
         if status.get("state") not in ("queued", "running"):
             return status
         progress = status.get("progress") or {}
@@ -248,7 +255,70 @@ def sync_stages(bench: Bench) -> dict[str, Any]:
     out["delta_records_changed"] = change_one_percent(bench)
     bench.progress.say(f"changed {out['delta_records_changed']:,} SIS records (1 %)")
     out["delta"] = sync_stage(bench, "delta", "1 % delta sync")
+    out["csv_full"] = csv_import_stage(bench, records, out["full"]["seconds"])
     return out
+
+
+# ---- the same district from a CSV package ----------------------------------------------------
+
+
+def csv_import_stage(bench: Bench, records: int, rest_seconds: float) -> dict[str, Any]:
+    """The SIS's district (as it is after the delta) exported as a OneRoster 1.2 CSV package
+    (tools/oneroster_sis/csvexport.py), dropped into the packages bucket for a second district
+    connected to CSV; the run the stack's event delivery starts, timed as the REST full sync."""
+    stage = "CSV import"
+    bench.db.collection("districts").document(CSV_DISTRICT).collection("staff").document(
+        safe_id(ADMIN)
+    ).set({"role": "admin"})
+    bench.admin("PUT", "/connection", {"source": "csv"}, district=CSV_DISTRICT)
+    store = bench.running.sis.store
+    with tempfile.TemporaryFile() as package:
+        _, export_seconds = timed(
+            lambda: write_package({k: store.all(k) for k in KINDS}, package, version="1.2")
+        )
+        size = package.seek(0, os.SEEK_END)
+        package.seek(0)
+        bench.progress.say(f"{stage}: package of {size / 2**20:,.1f} MiB in {export_seconds:.1f} s")
+        started = time.monotonic()
+        upload_seconds = drop_package(bench, package, size)
+    run_id = landed_run(bench)
+    status = wait_run(bench, run_id, stage, CSV_DISTRICT)
+    wall = time.monotonic() - started
+    seconds = run_seconds(status, wall)
+    bench.progress.say(f"{stage}: {status['state']} in {seconds:.1f} s")
+    return {
+        "state": status["state"],
+        "seconds": round(seconds, 2),
+        "wall_seconds": round(wall, 2),
+        "records": records,
+        "records_per_second": round(records / seconds) if seconds else None,
+        "seconds_vs_rest_full": round(seconds / rest_seconds, 2) if rest_seconds else None,
+        "package_bytes": size,
+        "export_seconds": round(export_seconds, 2),
+        "upload_seconds": round(upload_seconds, 2),
+        "counts": status.get("counts", {}),
+    }
+
+
+def drop_package(bench: Bench, package: Any, size: int) -> float:
+    """The zip into the district's inbox, as an SFTP gateway writes it; the upload's seconds."""
+    settings = Settings.from_env(bench.stack.env())
+    client = make_storage_client(settings.project_id, settings.storage_emulator_host)
+    blob = client.bucket(settings.packages_bucket).blob(f"districts/{CSV_DISTRICT}/inbox/bench.zip")
+    _, seconds = timed(
+        lambda: blob.upload_from_file(package, size=size, content_type="application/zip")
+    )
+    return seconds
+
+
+def landed_run(bench: Bench, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = bench.admin("GET", "/runs?limit=1", district=CSV_DISTRICT)["runs"]
+        if runs:
+            return str(runs[0]["run_id"])
+        time.sleep(0.5)
+    raise RuntimeError(f"no run started for the package in {timeout:.0f} s")
 
 
 # ---- mark export -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ STAGES = (
     ("full sync", ("sync", "full")),
     ("unchanged re-sync", ("sync", "unchanged_resync")),
     ("1 % delta", ("sync", "delta")),
+    ("CSV import", ("sync", "csv_full")),
     ("first export", ("export", "first_export")),
     ("unchanged re-export", ("export", "unchanged_reexport")),
 )
@@ -39,7 +40,7 @@ class Row:
     def cell(self) -> str:
         if self.value is None:
             return self.detail
-        verdict = {True: "met", False: "not met", None: "n/a"}[self.met]
+        verdict = {True: "met", False: "not met", None: ""}[self.met]
         return f"{self.value:.2f} {self.detail} {verdict}".replace("  ", " ")
 
 
@@ -77,6 +78,19 @@ def sync_rows(size: dict[str, Any]) -> list[Row]:
             delta <= 0.05,
         ),
     ]
+
+
+def csv_row(size: dict[str, Any]) -> Row:
+    """The CSV import beside the REST full sync of the same district: no goal of its own."""
+    sync = size["sync"]
+    imported = sync.get("csv_full")
+    figure = "CSV import time ÷ REST full sync time (records/s)"
+    if not imported:
+        return Row(figure, "beside REST", None, "n/a (not measured)", None)
+    value = ratio(imported["seconds"], sync["full"]["seconds"])
+    rate = ratio(sync["sis_records"], imported["seconds"])
+    detail = f"({imported['seconds']:.1f} s, {rate:,.0f}/s vs {sync['full']['seconds']:.1f} s)"
+    return Row(figure, "beside REST", value, detail, None)
 
 
 def export_rows(size: dict[str, Any]) -> list[Row]:
@@ -119,7 +133,7 @@ def rss_row(sizes: dict[int, dict[str, Any]], size: int) -> Row:
 
 def rows_for(sizes: dict[int, dict[str, Any]], size: int) -> list[Row]:
     data = sizes[size]
-    return [*sync_rows(data), *export_rows(data), rss_row(sizes, size)]
+    return [*sync_rows(data), csv_row(data), *export_rows(data), rss_row(sizes, size)]
 
 
 def table(sizes: dict[int, dict[str, Any]]) -> str:

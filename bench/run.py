@@ -4,8 +4,9 @@
                         [--firestore-heap 8g]
 
 For each size: a synthetic district in a local SIS in this process, a fresh local stack
-(Firestore emulator, Cloud Tasks, Secret Manager fake, ID-token issuer, functions), then the
-emulator's raw batched-write rate, a full sync, an unchanged re-sync, a 1 % delta, a first mark
+(Firestore emulator, Cloud Tasks, Secret Manager fake, ID-token issuer, Cloud Storage emulator and
+its events, functions), then the emulator's raw batched-write rate, a full sync, an unchanged
+re-sync, a 1 % delta, the same district imported from a OneRoster CSV package, a first mark
 export and an unchanged re-export, and the functions process's peak memory. Prints the goals
 table, writes <out>/latest.json and <out>/stages.png. Ctrl-C or SIGTERM stops the stack and
 exits 130 or 143. docs/bench.md explains the figures.
@@ -46,7 +47,7 @@ from tools.stack_session import down_on_signals
 # The sizes the goals are read at: about 20 minutes on a busy 2-core machine before the speed
 # work, about three at the goals' ratios. Add 100000 for the large run (an hour or more today).
 DEFAULT_SIZES = "1000,10000"
-SERVICES = ["firestore", "tasks", "secrets", "functions"]
+SERVICES = ["firestore", "tasks", "secrets", "storage", "functions", "events"]
 
 
 def export_shape(students: int, args: argparse.Namespace) -> ExportShape:

@@ -22,6 +22,7 @@ HTTP_TARGETS = (
     "export_teacher",
     "export_task",
     "console",
+    "csv_landed",
 )
 configure_logging()
 
@@ -115,3 +116,12 @@ def console(request: Request) -> Answer:
     etag = request.headers.get("If-None-Match")
     page = web.serve_page(request.method, request.path, runtime().settings, etag)
     return page.body, page.status, page.headers
+
+
+@functions_framework.http
+def csv_landed(request: Request) -> Answer:
+    """Eventarc target: a CSV package landed in the packages bucket (Cloud Storage's
+    object-finalized CloudEvent, binary mode); starts its run. See docs/http-api.md."""
+    from shared.csvsource.landing import handle_landed
+
+    return _answer(respond(lambda: handle_landed(runtime().admin_ports(), _request(request))))

@@ -64,6 +64,9 @@ locals {
     # The admins' web console: its page and assets, and the admin API under /console/api (the
     # same handler as sync_admin), so it runs as sync_admin's identity.
     console = { memory = "512M", max_instances = 10, timeout = 60, public = true, identity = "connect" }
+    # A new zip in the packages bucket (storage.tf), delivered by Eventarc as tasks_invoker: it
+    # starts a CSV run and enqueues its stage step, so it runs as the task handlers' identity.
+    csv_landed = { memory = "512M", max_instances = 10, timeout = 60, public = false, identity = "worker" }
   }
 
   # Each function's stable URL (the function's `url` attribute). Cloud Tasks and Cloud Scheduler
@@ -72,6 +75,11 @@ locals {
   function_urls = {
     for name, f in local.functions : name => "https://${var.region}-${var.project_id}.cloudfunctions.net/rostersync-${replace(name, "_", "-")}"
   }
+
+  # Eventarc mints its token for the trigger's destination, csv_landed's Cloud Run service, whose
+  # deterministic URL is https://<service>-<project number>.<region>.run.app (Cloud Run docs,
+  # "The service's URL").
+  csv_landed_run_url = "https://rostersync-csv-landed-${data.google_project.this.number}.${var.region}.run.app"
 
   runtime_accounts = {
     api     = google_service_account.api.email
@@ -114,6 +122,25 @@ resource "google_cloudfunctions2_function" "target" {
       ROSTERSYNC_FUNCTIONS_URL         = local.function_urls[each.key]
       ROSTERSYNC_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
       ROSTERSYNC_ID_TOKEN_AUDIENCE     = var.id_token_audience
+      ROSTERSYNC_PACKAGES_BUCKET       = google_storage_bucket.packages.name
+      ROSTERSYNC_STAGING_BUCKET        = google_storage_bucket.staging.name
+      ROSTERSYNC_CSV_LANDED_AUDIENCE   = local.csv_landed_run_url
+    }
+  }
+
+  # csv_landed only: each object finalized in the packages bucket, as a CloudEvent, retried until
+  # the function answers 2xx (Eventarc keeps an event 24 hours).
+  dynamic "event_trigger" {
+    for_each = each.key == "csv_landed" ? [google_storage_bucket.packages.name] : []
+    content {
+      trigger_region        = var.region
+      event_type            = "google.cloud.storage.object.v1.finalized"
+      retry_policy          = "RETRY_POLICY_RETRY"
+      service_account_email = google_service_account.tasks_invoker.email
+      event_filters {
+        attribute = "bucket"
+        value     = event_trigger.value
+      }
     }
   }
 
@@ -122,6 +149,8 @@ resource "google_cloudfunctions2_function" "target" {
     google_project_iam_member.build_logs,
     google_project_iam_member.build_sources,
     google_artifact_registry_repository_iam_member.build_images,
+    google_project_iam_member.gcs_pubsub_publisher,
+    google_project_iam_member.invoker_event_receiver,
   ]
 }
 

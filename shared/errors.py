@@ -15,6 +15,10 @@ class InvalidInput(RostersyncError):
     """The request or task is malformed; the message names the field and the fix."""
 
 
+class TooLarge(InvalidInput):
+    """What is offered is over a limit (a package's size); the message names both numbers."""
+
+
 class Unauthenticated(RostersyncError):
     """No valid sign-in."""
 

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from shared.adapters.sis_clients import OneRosterClients
+from shared.csvsource.ports import PackageStorage
 from shared.export.ports import ExportPorts
 from shared.identity import TokenVerifier
 from shared.settings import Settings
@@ -83,8 +84,30 @@ class Runtime:
         s = self.settings
         return self._once(lambda: GoogleTokenVerifier(s.id_token_certs_url, s.id_token_issuers))
 
+    def package_storage(self) -> PackageStorage:
+        """Cloud Storage for CSV packages and staged pages (the client is made on first use)."""
+        return self._packages
+
+    @cached_property
+    def _packages(self) -> PackageStorage:
+        from shared.adapters.package_storage import GcsPackageStorage
+
+        s = self.settings
+        return self._once(lambda: GcsPackageStorage(s.project_id, s.storage_emulator_host))
+
     def sync_ports(self) -> SyncPorts:
-        return SyncPorts(self.store, self.queue, self.sis, self.clock, self.settings.sync_queue)
+        s = self.settings
+        return SyncPorts(
+            self.store,
+            self.queue,
+            self.sis,
+            self.clock,
+            s.sync_queue,
+            packages=self.package_storage(),
+            packages_bucket=s.packages_bucket,
+            staging_bucket=s.staging_bucket,
+            max_package_bytes=s.max_package_bytes,
+        )
 
     def admin_ports(self) -> AdminPorts:
         return AdminPorts(self.sync_ports(), self.secrets, self.tokens, self.settings)

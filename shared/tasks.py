@@ -71,6 +71,18 @@ class StartTask:
 
 
 @dataclass(frozen=True)
+class StageTask:
+    """A CSV run's first step: split the package into staged pages (shared/csvsource/stage.py)."""
+
+    step: ClassVar[str] = "stage"
+    district_id: str
+    run_id: str
+
+    def name(self) -> str:
+        return f"stage-{digest(self.district_id, self.run_id)}"
+
+
+@dataclass(frozen=True)
 class PageTask:
     """One OneRoster page of one item (school x resource) of a lane."""
 
@@ -109,8 +121,10 @@ class ExportTask:
         return f"export-{digest(self.district_id, self.class_id, self.requested)}"
 
 
-SyncTask = StartTask | PageTask | SchoolTask
-_SYNC_STEPS: dict[str, type[SyncTask]] = {t.step: t for t in (StartTask, PageTask, SchoolTask)}
+SyncTask = StageTask | StartTask | PageTask | SchoolTask
+_SYNC_STEPS: dict[str, type[SyncTask]] = {
+    t.step: t for t in (StageTask, StartTask, PageTask, SchoolTask)
+}
 
 
 def payload(task: SyncTask | ExportTask) -> dict[str, object]:
@@ -136,8 +150,12 @@ def parse_sync_task(body: Any) -> SyncTask:
         raise InvalidInput("the task body must be a JSON object")
     kind = _SYNC_STEPS.get(str(body.get("step")))
     if kind is None:
-        raise InvalidInput(f"unknown step {body.get('step')!r}; expected start, page or school")
+        raise InvalidInput(
+            f"unknown step {body.get('step')!r}; expected stage, start, page or school"
+        )
     ids = (_text(body, "district_id"), _text(body, "run_id"))
+    if kind is StageTask:
+        return StageTask(*ids)
     if kind is StartTask:
         return StartTask(*ids)
     if kind is SchoolTask:

@@ -52,7 +52,8 @@ def samples_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """Firestore emulator, Cloud Tasks emulator and the functions, once per test session."""
+    """Firestore emulator, Cloud Tasks emulator, Cloud Storage emulator (with its events) and the
+    functions, once per test session."""
     # The tests' data is small: the emulator keeps the 1 GB heap it always had here, while the
     # stack's default ceiling is sized for a 100,000-student district (docs/bench.md).
     stack = LocalStack(
@@ -60,7 +61,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     )
     saved = dict(os.environ)
     try:
-        stack.up(["issuer", "firestore", "tasks", "secrets", "functions"])
+        stack.up(["issuer", "firestore", "tasks", "secrets", "storage", "functions", "events"])
         os.environ.update(stack.env())
         yield stack
     finally:

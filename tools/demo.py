@@ -18,6 +18,7 @@ from google.cloud import firestore, tasks_v2
 from shared.adapters.cloud_tasks import make_tasks_client
 from shared.ids import safe_id
 from tools.demo_classroom import classroom_demo
+from tools.demo_csv import csv_demo
 from tools.local_issuer import stack_id_token
 from tools.localstack import ALL_SERVICES, LocalStack, queue_path
 
@@ -479,8 +480,10 @@ def main() -> int:
         ),
         step=9,
     )
+    csv_ok = csv_demo(env, db, sis, step=11)
     ok = (
         stored
+        and csv_ok
         and exported
         and teacher_ok
         and full["state"].startswith("succeeded")

@@ -12,7 +12,9 @@ cloud access is needed, so they run anywhere the package registries do.
    added, broadened, moved to another identity or stripped of its condition fails, and so does
    a function that runs as a different identity than ``FUNCTION_IDENTITIES`` says.
 5. OIDC audiences match the URLs called (Cloud Run rejects any other audience), private
-   functions accept internal traffic only, and the code's task URLs are the functions' URLs.
+   functions accept internal traffic only, and the code's task URLs are the functions' URLs;
+   the CSV packages and staging buckets are private, unversioned and expire (30 and 7 days),
+   and csv_landed's Eventarc trigger hears the packages bucket as tasks_invoker, with retries.
 6. Every API a resource needs is enabled in apis.tf; the google provider is pinned exactly.
 7. Every ``#checkov:skip=CHECK:reason`` carries its reason.
 
@@ -45,6 +47,7 @@ FUNCTION_IDENTITIES = {
     "export_teacher": "api",
     "export_task": "worker",
     "console": "connect",  # serves the admin API under /console/api: sync_admin's identity
+    "csv_landed": "worker",  # starts a CSV run and enqueues its stage step, as task handlers do
 }
 PUBLIC_FUNCTIONS = frozenset({"healthz", "sync_admin", "export_teacher", "console"})
 
@@ -64,6 +67,10 @@ class Grant:
 
 
 SECRETS = "rostersync secrets only"
+GCS_SERVICE_AGENT = "cloud storage service agent"
+GCS_AGENT_MEMBER = (
+    '"serviceAccount:${data.google_storage_project_service_account.gcs.email_address}"'
+)
 BUILD_SOURCES = "function source buckets only"
 EXPECTED_GRANTS = frozenset(
     {
@@ -91,6 +98,13 @@ EXPECTED_GRANTS = frozenset(
         Grant("project", "build", "roles/logging.logWriter"),
         Grant("repository functions", "build", "roles/artifactregistry.writer"),
         Grant("project", "build", "roles/storage.objectViewer", BUILD_SOURCES),
+        # CSV packages (storage.tf): the stage step reads packages and writes staged pages, the
+        # admin API opens upload sessions; Cloud Storage events reach csv_landed via Eventarc.
+        Grant("bucket packages", "worker", "roles/storage.objectAdmin"),
+        Grant("bucket staging", "worker", "roles/storage.objectAdmin"),
+        Grant("bucket packages", "connect", "roles/storage.objectAdmin"),
+        Grant("project", GCS_SERVICE_AGENT, "roles/pubsub.publisher"),
+        Grant("project", "tasks_invoker", "roles/eventarc.eventReceiver"),
     }
 )
 SECRET_CREATOR_PERMISSIONS = ["secretmanager.secrets.create"]
@@ -106,6 +120,8 @@ RESOURCE_APIS: dict[str, set[str]] = {
         "cloudbuild.googleapis.com",
         "artifactregistry.googleapis.com",
         "run.googleapis.com",
+        "eventarc.googleapis.com",  # csv_landed's Cloud Storage trigger
+        "pubsub.googleapis.com",  # Eventarc's transport for Cloud Storage events
     },
     "google_cloud_run_": {"run.googleapis.com"},
     "google_cloud_scheduler_": {"cloudscheduler.googleapis.com"},
@@ -465,6 +481,8 @@ def _member(value: Any) -> str:
     text = unquote(value)
     if text is not None:
         return text
+    if str(value) == GCS_AGENT_MEMBER:
+        return GCS_SERVICE_AGENT
     match = _SA_REF.search(str(value))
     if match and str(value).startswith('"serviceAccount:${'):
         return match.group(1)
@@ -506,6 +524,7 @@ def _target(r: Resource) -> str:
             "repository",
             r"google_artifact_registry_repository\.(\w+)\.name",
         ),
+        "google_storage_bucket_iam_member": ("bucket", r"google_storage_bucket\.(\w+)\.name"),
     }.get(r.type)
     if ref is not None:
         match = re.fullmatch(ref[1], expr(body.get(ref[0])))
@@ -513,6 +532,7 @@ def _target(r: Resource) -> str:
             "google_cloud_tasks_queue_iam_member": "queue",
             "google_service_account_iam_member": "service account",
             "google_artifact_registry_repository_iam_member": "repository",
+            "google_storage_bucket_iam_member": "bucket",
         }[r.type]
         return f"{kind} {match.group(1)}" if match else f"{kind} {expr(body.get(ref[0]))}"
     if r.type == "google_cloud_run_service_iam_member":
@@ -679,6 +699,58 @@ def routing_problems(config: Config) -> list[str]:
     return problems
 
 
+# CSV packages: the buckets keep no public access and no old data, and csv_landed hears the
+# packages bucket's new objects through Eventarc as tasks_invoker, retried until acknowledged.
+BUCKET_RULES = {"packages": 30, "staging": 7}  # bucket -> lifecycle: delete after N days
+CSV_TRIGGER = {
+    "trigger_region": "var.region",
+    "event_type": '"google.cloud.storage.object.v1.finalized"',
+    "retry_policy": '"RETRY_POLICY_RETRY"',
+    "service_account_email": "google_service_account.tasks_invoker.email",
+}
+CSV_TRIGGER_ONLY = 'each.key == "csv_landed" ? [google_storage_bucket.packages.name] : []'
+
+
+def csv_problems(config: Config) -> list[str]:
+    problems = []
+    for name, days in BUCKET_RULES.items():
+        bucket = config.find("google_storage_bucket", name)
+        if bucket is None:
+            problems.append(f"storage.tf: google_storage_bucket.{name} is missing")
+            continue
+        body, where = bucket.body, f"{bucket.file}: {bucket.address}"
+        if body.get("uniform_bucket_level_access") is not True:
+            problems.append(f"{where}: uniform_bucket_level_access must be true")
+        if unquote(body.get("public_access_prevention")) != "enforced":
+            problems.append(f'{where}: public_access_prevention must be "enforced"')
+        if block(body, "versioning").get("enabled") is not False:
+            problems.append(f"{where}: versioning must be off (old generations keep student data)")
+        rule = block(body, "lifecycle_rule")
+        if block(rule, "condition").get("age") != days or (
+            unquote(block(rule, "action").get("type")) != "Delete"
+        ):
+            problems.append(f"{where}: a lifecycle rule must delete objects after {days} days")
+    function = config.find("google_cloudfunctions2_function", "target")
+    dynamic = block(function.body, "dynamic") if function else {}
+    trigger = dynamic.get('"event_trigger"') or dynamic.get("event_trigger") or {}
+    content = block(trigger, "content")
+    for key, want in CSV_TRIGGER.items():
+        if expr(content.get(key)) != want:
+            problems.append(f"functions.tf: csv_landed's event_trigger {key} must be {want}")
+    bucket_filter = block(content, "event_filters")
+    heard = (
+        expr(trigger.get("for_each")),
+        unquote(bucket_filter.get("attribute")),
+        expr(bucket_filter.get("value")),
+    )
+    if heard != (CSV_TRIGGER_ONLY, "bucket", "event_trigger.value"):
+        problems.append(
+            "functions.tf: csv_landed (and no other function) needs an event_trigger filtered on "
+            "the packages bucket"
+        )
+    return problems
+
+
 # --- 6. APIs and pins ----------------------------------------------------------------------------
 
 
@@ -754,6 +826,7 @@ def check(infra: Path = INFRA, queries: Iterable[Any] | None = None) -> tuple[Co
         problems += index_problems(config, queries)
         problems += iam_problems(config)
         problems += routing_problems(config)
+        problems += csv_problems(config)
         problems += api_problems(config)
         problems += pin_problems(config)
         problems += rules_problems(infra, config)
@@ -774,8 +847,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"infra_check: {len(config.texts)} files parse and are formatted; "
         f"{len(declared_indexes(config))} composite index(es) match the queries; "
-        f"{len(granted(config))} IAM grants as designed; audiences, ingress, APIs, pins and "
-        "checkov skips checked"
+        f"{len(granted(config))} IAM grants as designed; audiences, ingress, CSV buckets and "
+        "trigger, APIs, pins and checkov skips checked"
     )
     return 0
 

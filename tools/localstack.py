@@ -1,9 +1,11 @@
 """Starts and stops the local stack: the Firestore emulator, the local Cloud Tasks service, the
-local OneRoster SIS and the functions, each on 127.0.0.1 on a free port, in its own process group.
+local OneRoster SIS, the Cloud Storage emulator with the CSV packages and staging buckets, the
+functions and the Cloud Storage events (tools/storage_events.py), each on 127.0.0.1 on a free
+port, in its own process group.
 
-    python -m tools.localstack up [--services firestore,tasks,sis,functions]
+    python -m tools.localstack up [--services firestore,tasks,sis,storage,functions,events]
                                   [--sis-arg=--students=500] [--duplicate-rate 0.2]
-                                  [--firestore-heap 8g]
+                                  [--events-twice] [--firestore-heap 8g]
     python -m tools.localstack run [same options] -- COMMAND...   # up, run it, down (make demo)
     python -m tools.localstack env      # shell exports for the running stack
     python -m tools.localstack status
@@ -31,11 +33,13 @@ from tools.stack_processes import (
     PROJECT_ID,
     Service,
     StackError,
+    create_buckets,
     firestore_command,
     free_port,
     http_ok,
     port_open,
     stop_process_group,
+    storage_command,
     wait_until,
 )
 from tools.stack_processes import gcloud_sdk_root as gcloud_sdk_root  # .ci/run, preflight
@@ -43,11 +47,13 @@ from tools.stack_session import down_on_signals, run_with_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS_LOCATION = "us-central1"
-ALL_SERVICES = ("issuer", "firestore", "tasks", "secrets", "sis", "functions")
+ALL_SERVICES = ("issuer", "firestore", "tasks", "secrets", "sis", "storage", "functions", "events")
 TASKS_SERVICE_ACCOUNT = f"tasks@{PROJECT_ID}.iam.gserviceaccount.com"
 ID_TOKEN_AUDIENCE = "rostersync-local"  # noqa: S105  (an audience, not a secret)
 DEFAULT_SIS_CLIENT_ID = "rostersync-local"
 DEFAULT_SIS_CLIENT_SECRET = "local-development-secret"  # noqa: S105  (the local SIS's own fixture)
+PACKAGES_BUCKET = f"{PROJECT_ID}-rostersync-packages"  # as Settings names them for a project
+STAGING_BUCKET = f"{PROJECT_ID}-rostersync-staging"
 
 
 class LocalStack:
@@ -60,14 +66,17 @@ class LocalStack:
         tasks_time_scale: float = 1.0,
         tasks_duplicate_rate: float = 0.0,
         firestore_heap: str | None = None,
+        events_twice: bool = False,
     ) -> None:
         """``tasks_time_scale`` shrinks the queues' retry backoff (tests); a
         ``tasks_duplicate_rate`` above 0 delivers that share of tasks twice at once;
-        ``firestore_heap`` (e.g. "8g") caps the emulator's JVM heap, see default_firestore_heap."""
+        ``firestore_heap`` (e.g. "8g") caps the emulator's JVM heap, see default_firestore_heap;
+        ``events_twice`` delivers every Cloud Storage event twice at once."""
         self.state_dir = (state_dir or ROOT / ".stack").resolve()
         self.firestore_heap = firestore_heap
         self.tasks_time_scale = tasks_time_scale
         self.tasks_duplicate_rate = tasks_duplicate_rate
+        self.events_twice = events_twice
         self.state_file = self.state_dir / "state.json"
         self.services: dict[str, Service] = self._load()
         # Popen objects of the services this instance started: kept so they are not garbage
@@ -192,6 +201,37 @@ class LocalStack:
         )
         return Service("secrets", proc.pid, port, str(log))
 
+    def _start_storage(self) -> Service:
+        """The Cloud Storage emulator, in memory, with the packages and staging buckets."""
+        port = free_port()
+        proc, log = self._spawn("storage", storage_command(port))
+        self._guard(proc, "storage", port, log)
+        url = f"http://{LOOPBACK}:{port}"
+        wait_until(lambda: http_ok(f"{url}/"), proc, "Cloud Storage emulator", log)
+        create_buckets(url, [PACKAGES_BUCKET, STAGING_BUCKET])
+        return Service("storage", proc.pid, port, str(log))
+
+    def _start_events(self) -> Service:
+        """Eventarc's stand-in: the packages bucket's new zips as CloudEvents to csv_landed."""
+        if "functions" not in self.services:
+            raise StackError("the events service delivers to the functions: add functions")
+        port_file = self.state_dir / "events.port"
+        port_file.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "tools.storage_events", "--port-file", str(port_file)]
+        argv += ["--storage-url", f"http://{LOOPBACK}:{self.services['storage'].port}"]
+        argv += ["--bucket", PACKAGES_BUCKET, "--service-account", TASKS_SERVICE_ACCOUNT]
+        argv += ["--target-url", f"{self.env()['ROSTERSYNC_FUNCTIONS_URL']}/csv_landed"]
+        argv += ["--issuer-url", f"http://{LOOPBACK}:{self.services['issuer'].port}"]
+        argv += ["--twice"] if self.events_twice else []
+        proc, log = self._spawn("events", argv)
+        wait_until(port_file.is_file, proc, "Cloud Storage events", log)
+        port = int(port_file.read_text())
+        self._guard(proc, "events", port, log)
+        wait_until(
+            lambda: http_ok(f"http://{LOOPBACK}:{port}/_control/health"), proc, "events", log
+        )
+        return Service("events", proc.pid, port, str(log))
+
     def _start_functions(self) -> Service:
         port = free_port()
         argv = [sys.executable, "-m", "tools.serve_functions", "--port", str(port)]
@@ -214,11 +254,15 @@ class LocalStack:
             "tasks": self._start_tasks,
             "secrets": self._start_secrets,
             "sis": lambda: self._start_sis(sis_args),
+            "storage": self._start_storage,
             "functions": self._start_functions,
+            "events": self._start_events,
         }
         wanted = list(services)
-        if {"tasks", "functions"} & set(wanted):
+        if {"tasks", "functions", "events"} & set(wanted):
             wanted.append("issuer")  # they sign and verify tokens with it
+        if "events" in wanted:
+            wanted.append("storage")  # it watches the packages bucket
         unknown = set(wanted) - set(starters)
         if unknown:
             raise StackError(f"unknown service(s) {sorted(unknown)}; choose from {ALL_SERVICES}")
@@ -279,6 +323,10 @@ class LocalStack:
             env["ROSTERSYNC_SECRET_MANAGER_ENDPOINT"] = f"http://{LOOPBACK}:{svc['secrets'].port}"
         if "sis" in svc:
             env["ROSTERSYNC_LOCAL_SIS_URL"] = f"http://{LOOPBACK}:{svc['sis'].port}"
+        if "storage" in svc:  # the client library reads STORAGE_EMULATOR_HOST (with the scheme)
+            env["STORAGE_EMULATOR_HOST"] = f"http://{LOOPBACK}:{svc['storage'].port}"
+            env["ROSTERSYNC_PACKAGES_BUCKET"] = PACKAGES_BUCKET
+            env["ROSTERSYNC_STAGING_BUCKET"] = STAGING_BUCKET
         if "functions" in svc:
             env["ROSTERSYNC_FUNCTIONS_URL"] = f"http://{LOOPBACK}:{svc['functions'].port}"
         return env
@@ -358,6 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="the Firestore emulator's JVM heap ceiling, e.g. 8g (default: see README)",
     )
+    parser.add_argument(
+        "--events-twice",
+        action="store_true",
+        help="deliver every Cloud Storage event twice at once (at-least-once delivery)",
+    )
     arguments = list(sys.argv[1:] if argv is None else argv)
     split = arguments.index("--") if "--" in arguments else len(arguments)
     args = parser.parse_args(arguments[:split])
@@ -366,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.state_dir,
         tasks_duplicate_rate=args.duplicate_rate,
         firestore_heap=args.firestore_heap,
+        events_twice=args.events_twice,
     )
     services = [s for s in args.services.split(",") if s]
     if args.command == "run":

@@ -1,19 +1,22 @@
 """Processes of the local stack: free ports, readiness checks, the Firestore emulator's command
-line (its JVM heap sized for large districts) and stopping a process group. Used by
+line (its JVM heap sized for large districts), the Cloud Storage emulator's and its buckets, and
+stopping a process group. Used by
 tools/localstack.py; kept apart so that file holds the stack itself."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +129,31 @@ def firestore_command(port: int, heap: str | None = None) -> list[str]:
         f"--port={port}",
         f"--project_id={PROJECT_ID}",
     ]
+
+
+def storage_command(port: int) -> list[str]:
+    """The Cloud Storage emulator (the gcp-storage-emulator package of requirements-dev.txt),
+    keeping objects in memory: the JSON API, resumable uploads and ranged reads the client uses."""
+    argv = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", LOOPBACK]
+    return [*argv, "--port", str(port), "--in-memory", "--quiet"]
+
+
+def create_buckets(storage_url: str, names: Sequence[str]) -> None:
+    """Creates each bucket through the emulator's JSON API (buckets.insert); an existing one
+    (409) is fine."""
+    for name in names:
+        request = urllib.request.Request(  # noqa: S310  (the emulator's loopback URL)
+            f"{storage_url}/storage/v1/b?project={PROJECT_ID}",
+            json.dumps({"name": name}).encode(),
+            {"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310  (our emulator)
+                pass
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:
+                raise StackError(f"could not create bucket {name}: HTTP {exc.code}") from None
 
 
 def wait_until(

@@ -84,6 +84,9 @@ class Page:
     total: int | None  # X-Total-Count when sent and not contradicted by the rows (credible_total)
     next: PageRequest | None
     duplicates_dropped: int
+    # sourcedIds of rows the source could not use, which must not count as removed (a CSV row
+    # with a bad field: docs/csv-packages.md "How a bad row is treated"); a REST page has none
+    keep_ids: tuple[str, ...] = ()
 
 
 def dedupe(rows: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:

@@ -81,6 +81,15 @@ def audit(district_id: str) -> str:
     return f"{district(district_id)}/audit"
 
 
+def packages(district_id: str) -> str:
+    """CSV packages uploaded by admins (shared/csvsource/uploads.py)."""
+    return f"{district(district_id)}/packages"
+
+
+def package(district_id: str, package_id: str) -> str:
+    return f"{packages(district_id)}/{package_id}"
+
+
 def sis_schools(district_id: str) -> str:
     return f"{district(district_id)}/sis_schools"
 

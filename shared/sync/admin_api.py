@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.audit import audit_page, record_action
+from shared.csvsource import uploads
 from shared.identity import Caller, require_admin, verify_user
 from shared.store import layout
 from shared.sync import admin_reads as reads
@@ -21,7 +22,12 @@ from shared.sync.admin_models import (
     SyncSettings,
     WarningsQuery,
 )
-from shared.sync.connection import ConnectRequest, connect_district, disconnect_district
+from shared.sync.connection import (
+    ConnectRequest,
+    connect_csv,
+    connect_district,
+    disconnect_district,
+)
 from shared.sync.district import DistrictConfig
 from shared.sync.holds import decide_held
 from shared.sync.ports import AdminPorts
@@ -46,6 +52,7 @@ def _audit(
 
 def start_run(ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str) -> Response:
     body = RunRequest.model_validate(request.body or {})
+    uploads.refuse_rest_run(ports, district_id)
     run_id = create_run(
         ports.sync, district_id, kind=body.kind, dry_run=body.dry_run, requested_by=caller.email
     )
@@ -135,7 +142,14 @@ def district_warnings_summary(
 
 def connect(ports: AdminPorts, request: ApiRequest, caller: Caller, district_id: str) -> Response:
     """ "Authorize": test the connection (token, one small read) before anything is saved; then
-    keep the secret in Secret Manager and the settings, without the secret, in Firestore."""
+    keep the secret in Secret Manager and the settings, without the secret, in Firestore.
+    ``{"source": "csv"}`` instead: the district syncs from CSV packages (connection.py)."""
+    if (request.body or {}).get("source") is not None:
+        answer = connect_csv(ports, district_id, request.body or {})
+        _audit(
+            ports, district_id, caller, "connection.connect", "connection", ok=True, source="csv"
+        )
+        return 200, answer
     body = ConnectRequest.model_validate(request.body or {})
     saved, answer = connect_district(ports, district_id, body)
     _audit(ports, district_id, caller, "connection.connect", "connection", ok=saved)
@@ -217,6 +231,9 @@ ROUTES = Routes(
         ("PATCH", "/districts/<district_id>/settings"): update_settings,
         ("GET", "/districts/<district_id>/schools"): list_schools,
         ("GET", "/districts/<district_id>/audit"): list_audit,
+        ("POST", "/districts/<district_id>/packages"): uploads.create_package,
+        ("GET", "/districts/<district_id>/packages"): uploads.list_packages,
+        ("GET", "/districts/<district_id>/packages/<package_id>"): uploads.show_package,
     }
 )
 

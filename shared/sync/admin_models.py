@@ -103,3 +103,20 @@ class WarningsQuery(PageQuery):
 
 class HoldsQuery(PageQuery):
     limit: int = Field(10, ge=1, le=50)
+
+
+class PackageRequest(BaseModel):
+    """``POST /districts/{d}/packages``: the zip the admin is about to upload."""
+
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(strict=True, ge=0)
+    dry_run: StrictBool = False
+
+
+class CsvConnection(BaseModel):
+    """``PUT /districts/{d}/connection`` with ``{"source": "csv"}``: the district syncs from CSV
+    packages (no URL, no secret)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["csv"]

@@ -72,6 +72,7 @@ WARNING_FIELDS = (
     "school_id",
     "field",
     "value",
+    "location",
     "reason",
     "fix",
     *SEEN_FIELDS,

@@ -10,10 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from shared.csvsource.uploads import inbox
 from shared.errors import Conflict, NotFound
 from shared.ids import safe_id
 from shared.oneroster.settings import settings_from_preset
 from shared.store import layout
+from shared.sync.admin_models import CsvConnection
 from shared.sync.ports import AdminPorts
 from shared.sync.runs import cancel_run, running_runs
 
@@ -42,16 +44,37 @@ def connect_district(
     if not check.ok:
         return False, {"ok": False, "problems": list(check.problems)}
     secret_name = ports.secrets.store(f"rostersync-{safe_id(district_id)}-sis", body.client_secret)
-    connection = {
-        "connection": settings.model_dump(exclude={"district_id"}),
-        "secret_name": secret_name,
-        "connected": True,
-        "connected_at": ports.sync.clock(),
-    }
-    ports.sync.store.set(layout.district(district_id), connection, merge=True)
-    ports.sync.sis.forget(district_id)
+    connection = settings.model_dump(exclude={"district_id"})
+    _replace_connection(ports, district_id, connection, {"secret_name": secret_name})
     answer = {"ok": True, "schools_seen": check.schools_seen, "vendor": vendor}
     return True, {**answer, "warnings": list(check.warnings)}
+
+
+def _replace_connection(
+    ports: AdminPorts, district_id: str, connection: dict[str, Any], also: dict[str, Any]
+) -> None:
+    """Writes the district's connection whole (a REST connection after a CSV one keeps nothing
+    of it, and the other way round); the rest of the district document is kept."""
+    path, store = layout.district(district_id), ports.sync.store
+    fields = {"connection": connection, "connected": True, "connected_at": ports.sync.clock()}
+    if store.get(path) is None:
+        store.set(path, {**fields, **also}, merge=True)
+    else:
+        store.update(path, {**fields, **also})  # an update replaces the map named
+    ports.sync.sis.forget(district_id)
+
+
+def connect_csv(ports: AdminPorts, district_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The district syncs from CSV packages: no URL and no secret (a secret stored before is
+    kept, as disconnect keeps it, until a REST connect replaces it)."""
+    CsvConnection.model_validate(body)
+    _replace_connection(ports, district_id, {"source": "csv"}, {})
+    return {
+        "ok": True,
+        "source": "csv",
+        "inbox": inbox(ports.sync.packages_bucket, district_id),
+        "upload": f"POST /districts/{district_id}/packages",
+    }
 
 
 def disconnect_district(ports: AdminPorts, district_id: str, by: str) -> dict[str, Any]:

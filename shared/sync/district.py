@@ -17,12 +17,24 @@ MATCH_KEYS: tuple[MatchKey, ...] = ("email", "username", "identifier")
 DEFAULT_THRESHOLDS = Thresholds()
 
 
-def _connection(district_id: str, doc: Mapping[str, Any]) -> ConnectionSettings:
+CSV_SOURCE = "csv"
+CSV_MAX_CONCURRENCY = 4  # staged pages come from Cloud Storage: no SIS rate limit to respect
+CSV_CONNECTION_ONLY = (
+    "connection: the district takes OneRoster CSV packages and has no OneRoster REST "
+    "connection; connect its SIS with PUT /connection to use the REST API"
+)
+
+
+def _connection(district_id: str, doc: Mapping[str, Any]) -> ConnectionSettings | None:
+    """The REST connection settings; None for a district that takes CSV packages
+    (``connection: {"source": "csv"}``: no URL, no secret)."""
     connection_data = doc.get("connection")
     if not isinstance(connection_data, Mapping):
         raise ConfigurationError(
             "connection: the district has no SIS connection; connect the SIS first"
         )
+    if connection_data.get("source") == CSV_SOURCE:
+        return None
     return parse_settings({**connection_data, "district_id": district_id})
 
 
@@ -124,7 +136,7 @@ def _raise_problems(*problems: str | None) -> None:
 @dataclass(frozen=True)
 class DistrictConfig:
     district_id: str
-    connection: ConnectionSettings
+    rest_connection: ConnectionSettings | None  # None: the district takes CSV packages
     secret_name: str
     selected_schools: tuple[str, ...] | None  # None: every school the SIS sends
     thresholds: Thresholds
@@ -133,6 +145,25 @@ class DistrictConfig:
     schedule: Schedule
     export_enabled: bool
     connected: bool
+
+    @property
+    def source(self) -> str:
+        """Where rosters come from: "rest" (the OneRoster API) or "csv" (packages)."""
+        return "rest" if self.rest_connection is not None else CSV_SOURCE
+
+    @property
+    def connection(self) -> ConnectionSettings:
+        """The OneRoster REST connection; ConfigurationError for a CSV district."""
+        if self.rest_connection is None:
+            raise ConfigurationError(CSV_CONNECTION_ONLY)
+        return self.rest_connection
+
+    @property
+    def max_concurrency(self) -> int:
+        """How many lanes a run's fetching is dealt to."""
+        if self.rest_connection is None:
+            return CSV_MAX_CONCURRENCY
+        return self.rest_connection.max_concurrency
 
     @classmethod
     def from_doc(cls, district_id: str, doc: Mapping[str, Any]) -> DistrictConfig:
@@ -149,7 +180,7 @@ class DistrictConfig:
         export_enabled, export_problem = _flag(doc, "export_enabled", True)
         connected, connected_problem = _flag(doc, "connected", True)
         _raise_problems(
-            _secret_name_problem(secret_name),
+            None if connection is None else _secret_name_problem(secret_name),
             _selected_schools_problem(schools),
             guards_shape or guards_problem,
             accounts_shape or match_key_problem,
@@ -160,8 +191,8 @@ class DistrictConfig:
         )
         return cls(
             district_id=district_id,
-            connection=connection,
-            secret_name=str(secret_name),
+            rest_connection=connection,
+            secret_name=str(secret_name or ""),
             selected_schools=tuple(schools) if schools is not None else None,
             thresholds=thresholds,
             match_key=match_key,

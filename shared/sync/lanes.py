@@ -42,7 +42,7 @@ def first_request(
         since = delta_filter(read_watermark(ports.store, district.district_id, item))
         if since:
             query["filter"] = since
-    return ports.reader(district).school_request(school, resource, **query)
+    return ports.reader(district, run).school_request(school, resource, **query)
 
 
 def enqueue_page(ports: SyncPorts, task: PageTask) -> None:

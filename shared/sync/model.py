@@ -88,6 +88,7 @@ class DataWarning:
     severity: str = "warning"  # "warning": something was skipped or guessed; "info": noted only
     field: str | None = None  # the record's field at fault, as OneRoster names it
     value: str | None = None  # that field's value as the SIS sent it
+    location: str | None = None  # where in a CSV package, e.g. "users.csv line 12, column role"
 
 
 @dataclass(frozen=True, slots=True)

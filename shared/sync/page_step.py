@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from shared.districts import load_district
@@ -53,7 +54,8 @@ def page_document(
         "school_id": school_id,
         "resource": resource,
         "index": index,
-        "ids": [safe_id(r.sourced_id) for r in parsed.records],
+        "ids": [safe_id(r.sourced_id) for r in parsed.records]
+        + [safe_id(i) for i in page.keep_ids],
         "records": len(parsed.records),
         "written": written,
         "rejected": len(parsed.rejections),
@@ -65,11 +67,16 @@ def page_document(
 
 
 def _fetch(
-    ports: SyncPorts, district: DistrictConfig, task: PageTask, item: str, retry_count: int
+    ports: SyncPorts,
+    district: DistrictConfig,
+    run: Mapping[str, Any],
+    task: PageTask,
+    item: str,
+    retry_count: int,
 ) -> PageRequest | None:
     """Fetches and records the page; returns the next page's request."""
     school_id, resource = split_item(item)
-    reader = ports.reader(district)
+    reader = ports.reader(district, run)
     request = PageRequest.from_dict(task.request)
     with final_on_last_delivery(retry_count):
         page = reader.fetch_page(request)
@@ -148,7 +155,7 @@ def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[st
     else:
         district = load_district(ports.store, task.district_id)
         try:
-            next_request = _fetch(ports, district, task, item, retry_count)
+            next_request = _fetch(ports, district, run, task, item, retry_count)
         except OneRosterError as exc:
             if exc.transient:
                 log.warning(

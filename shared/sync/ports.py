@@ -4,18 +4,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import SecretStr
 
+from shared.csvsource.ports import PackageStorage
+from shared.csvsource.reader import staged_reader
 from shared.identity import TokenVerifier
 from shared.oneroster.client import ConnectionCheck
 from shared.oneroster.paging import Page, PageRequest
 from shared.oneroster.records import Parsed
 from shared.oneroster.settings import ConnectionSettings
-from shared.settings import Settings
+from shared.settings import DEFAULT_MAX_PACKAGE_BYTES, Settings
 from shared.store.ports import DocumentStore
 from shared.sync.district import DistrictConfig
 from shared.tasks import TaskQueue
@@ -63,8 +65,18 @@ class SyncPorts:
     sis: SisClients
     clock: Clock
     queue_name: str = "roster-sync"
+    # The CSV source (docs/csv-packages.md): where packages land and where a run's pages are
+    # staged. None where no Cloud Storage is wired (REST-only tests).
+    packages: PackageStorage | None = None
+    packages_bucket: str = ""
+    staging_bucket: str = ""
+    max_package_bytes: int = DEFAULT_MAX_PACKAGE_BYTES
 
-    def reader(self, district: DistrictConfig) -> SisReader:
+    def reader(self, district: DistrictConfig, run: Mapping[str, Any] | None = None) -> SisReader:
+        """The run's source: the staged pages of a CSV run, else the district's OneRoster
+        client."""
+        if run is not None and run.get("source") == "csv":
+            return staged_reader(self.packages, self.staging_bucket, run)
         reader: SisReader = self.sis.client_for(district)
         return reader
 

@@ -19,7 +19,7 @@ from shared.store.ports import DocumentStore, Filter, Write
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.warning_log import latest_full_run, note_warnings, warning_key
-from shared.tasks import StartTask, payload
+from shared.tasks import StageTask, StartTask, payload
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,13 @@ def new_run_id(now_text: str, kind: str) -> str:
     return f"{now_text}-{kind}-{uuid.uuid4().hex[:8]}"
 
 
+CSV_ONLY = (
+    "the district takes OneRoster CSV packages: a run starts when a package is uploaded or "
+    "lands in the district's bucket folder (docs/csv-packages.md); to sync over the OneRoster "
+    "API, connect the SIS with PUT /connection"
+)
+
+
 def create_run(
     ports: SyncPorts,
     district_id: str,
@@ -46,13 +53,20 @@ def create_run(
     dry_run: bool,
     requested_by: str,
     run_id: str | None = None,
+    package: Mapping[str, Any] | None = None,
 ) -> str:
-    """Records a run and enqueues its start task. Returns quickly; the work happens in tasks.
-    Asking twice for the same run id (a scheduler tick delivered twice) starts it once."""
-    if not load_district(ports.store, district_id).connected:  # refuse early: cannot sync
+    """Records a run and enqueues its first task. Returns quickly; the work happens in tasks.
+    Asking twice for the same run id (a scheduler tick delivered twice) starts it once (the
+    store's create raises Conflict for the second). ``package``: a CSV run's package (bucket,
+    name, generation, size, version); its first step stages the package (csvsource/stage.py)."""
+    district = load_district(ports.store, district_id)
+    if not district.connected:  # refuse early: cannot sync
         raise Conflict(DISCONNECTED)
+    if district.source == "csv" and package is None:
+        raise Conflict(CSV_ONLY)
     now = ports.clock()
     run_id = run_id or new_run_id(f"{now:%Y%m%dT%H%M%S}", kind)
+    source = {"source": "csv", "package": dict(package)} if package is not None else {}
     ports.store.create(
         layout.run(district_id, run_id),
         {
@@ -66,6 +80,7 @@ def create_run(
             "full_epoch": run_id
             if kind == "full"
             else latest_full_run(ports.store, district_id) or run_id,
+            **source,
         },
     )
     if not dry_run:
@@ -73,7 +88,7 @@ def create_run(
         if kind == "full":
             state["last_full_at"] = now
         ports.store.set(layout.district(district_id), {"sync_state": state}, merge=True)
-    task = StartTask(district_id, run_id)
+    task = StartTask(district_id, run_id) if package is None else StageTask(district_id, run_id)
     ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
     log.info("sync.run_created", extra={"labels": {"district": district_id, "run": run_id}})
     return run_id

@@ -1,6 +1,7 @@
 """The sync task dispatcher: one delivery of a sync task runs its step. A run goes
 start (start_step.py) -> one page per task (page_step.py) -> one school step per school
-(school_step.py) -> the run's end (runs.py); docs/architecture.md draws it.
+(school_step.py) -> the run's end (runs.py); docs/architecture.md draws it. A CSV package's run
+has a step before the start: stage (csvsource/stage.py) splits the package into pages.
 
 Every step is idempotent under at-least-once delivery: pages are keyed by run, item and page
 index; mirror writes are content-addressed; classroom writes set values computed from state,
@@ -14,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+from shared.csvsource.stage import run_stage_step
 from shared.errors import NotFound, RunFailure
 from shared.oneroster.errors import OneRosterError
 from shared.sync.page_step import run_page_step
@@ -21,12 +23,14 @@ from shared.sync.ports import SyncPorts
 from shared.sync.runs import fail_run
 from shared.sync.school_step import run_school_step
 from shared.sync.start_step import run_start_step
-from shared.tasks import PageTask, StartTask, SyncTask
+from shared.tasks import PageTask, StageTask, StartTask, SyncTask
 
 log = logging.getLogger(__name__)
 
 
 def _run_step(ports: SyncPorts, task: SyncTask, retry_count: int) -> dict[str, Any]:
+    if isinstance(task, StageTask):
+        return run_stage_step(ports, task, retry_count)
     if isinstance(task, StartTask):
         return run_start_step(ports, task, retry_count)
     if isinstance(task, PageTask):

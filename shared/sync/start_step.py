@@ -112,9 +112,9 @@ def _reference_writes(
 
 
 def _fetch_reference(
-    ports: SyncPorts, district: DistrictConfig, retry_count: int
+    ports: SyncPorts, district: DistrictConfig, run: Mapping[str, Any], retry_count: int
 ) -> tuple[Parsed[Any], Parsed[Any]]:
-    reader = ports.reader(district)
+    reader = ports.reader(district, run)
     try:
         with final_on_last_delivery(retry_count):
             return reader.fetch_all("schools"), reader.fetch_all("terms")
@@ -124,10 +124,12 @@ def _fetch_reference(
         raise RunFailure(exc.message, "fetching schools and terms") from None
 
 
-def _orgs_seen(ports: SyncPorts, district: DistrictConfig) -> Parsed[Any] | None:
+def _orgs_seen(
+    ports: SyncPorts, district: DistrictConfig, run: Mapping[str, Any]
+) -> Parsed[Any] | None:
     """The district's orgs, to say why no school came; None when the SIS will not list them."""
     try:
-        return ports.reader(district).fetch_all("orgs")
+        return ports.reader(district, run).fetch_all("orgs")
     except OneRosterError:
         return None
 
@@ -136,15 +138,21 @@ def _not_ended(run: Mapping[str, Any] | None) -> bool:
     return run is not None and run.get("state") not in TERMINAL_RUN_STATES
 
 
-def _plan_run(ports: SyncPorts, district: DistrictConfig, run_id: str, retry_count: int) -> None:
+def _plan_run(
+    ports: SyncPorts,
+    district: DistrictConfig,
+    run: Mapping[str, Any],
+    run_id: str,
+    retry_count: int,
+) -> None:
     district_id, store, now = district.district_id, ports.store, ports.clock()
-    schools, terms = _fetch_reference(ports, district, retry_count)
+    schools, terms = _fetch_reference(ports, district, run, retry_count)
     store.commit(_reference_writes(district_id, schools, terms, now))
     active = [s.sourced_id for s in schools.records if s.status == "active"]
     chosen, warnings = choose_schools(active, district.selected_schools)
     record_warnings(ports, district_id, run_id, warnings + start_warnings(schools, terms))
     if not chosen:
-        orgs = None if schools.records else _orgs_seen(ports, district)
+        orgs = None if schools.records else _orgs_seen(ports, district, run)
         raise RunFailure(no_school_reason(orgs), "fetching schools")
     school_folder = layout.run_part(district_id, run_id, "schools")
     store.commit(
@@ -159,7 +167,7 @@ def _plan_run(ports: SyncPorts, district: DistrictConfig, run_id: str, retry_cou
             "state": "running",
             "started_at": now,
             "schools": chosen,
-            "lanes": deal_lanes(items_for(chosen), district.connection.max_concurrency),
+            "lanes": deal_lanes(items_for(chosen), district.max_concurrency),
             "school_count": len(chosen),
             "term_rejections": len(terms.rejections),
         },
@@ -176,7 +184,7 @@ def run_start_step(ports: SyncPorts, task: StartTask, retry_count: int) -> dict[
     except OneRosterError as exc:
         raise RunFailure(exc.message, "district settings") from None
     if not run.get("lanes"):
-        _plan_run(ports, district, run_id, retry_count)
+        _plan_run(ports, district, run, run_id, retry_count)
         run = load_run(ports.store, district_id, run_id)
         if run.get("state") in TERMINAL_RUN_STATES:  # cancelled while it planned
             return {"state": run["state"]}

@@ -23,6 +23,8 @@ RUN_FIELDS = (
     "hold_decision",
     "requested_by",
     "cancelled_by",
+    "source",  # a CSV package's run: "csv" and its package
+    "package",
 )
 SCHOOL_FIELDS = ("state", "counts", "held_counts", "hold_reasons", "reason", "where")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.csvpackage import CSV_PROBLEM_CODES
+
 
 @dataclass(frozen=True)
 class WarningCode:
@@ -180,6 +182,25 @@ CODES: tuple[WarningCode, ...] = (
         "info",
         "`/schools` lists an org whose type is not `school`; it is synced",
         "set the org's type to school in the SIS, or leave it out of the school listing",
+    ),
+)
+
+CSV_KIND = "any (CSV)"  # the table's record kind of the codes only a CSV package produces
+
+# A OneRoster CSV package's row and package problems (shared/csvpackage): their record is the
+# file's (user, class, ...); the warning's ``location`` names the file, line and column.
+CODES += (
+    *(
+        WarningCode(code, CSV_KIND, severity, meaning, fix)
+        for code, (severity, meaning, fix) in CSV_PROBLEM_CODES.items()
+    ),
+    WarningCode(
+        "csv_more_problems",
+        CSV_KIND,
+        "warning",
+        "a file of the package has more row problems than are listed (5,000 per file); the "
+        "warning counts the rest, which were treated as the listed ones were",
+        "fix the listed rows, export the package again and look at the next warnings",
     ),
 )
 

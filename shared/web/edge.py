@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, Unauthenticated
 from shared.oneroster.errors import OneRosterError, TransientError
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ def read_body(stream: IO[bytes]) -> dict[str, Any] | None:
 # Order matters: the first type an error is an instance of decides its status and its kind.
 ERROR_KINDS: tuple[tuple[type[Exception], int, str, str], ...] = (
     (BodyTooLarge, 413, "body-too-large", "The body is too large"),
+    (TooLarge, 413, "too-large", "Over the size limit"),
     (InvalidInput, 400, "invalid-input", "The request is not valid"),
     (ValidationError, 400, "invalid-input", "The request is not valid"),
     (Unauthenticated, 401, "sign-in", "Sign-in is needed"),

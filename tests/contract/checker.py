@@ -23,7 +23,15 @@ from openapi_schema_validator import OAS31Validator
 
 from shared.web.contract import CONTRACT_FILE
 
-TARGETS = ("healthz", "sync_admin", "sync_task", "sync_schedule", "export_teacher", "export_task")
+TARGETS = (
+    "healthz",
+    "sync_admin",
+    "sync_task",
+    "sync_schedule",
+    "export_teacher",
+    "export_task",
+    "csv_landed",
+)
 LOOPBACK = ("127.0.0.1", "localhost")
 # The web console serves the admin API under /console/api: those answers are checked against
 # sync_admin's operations (the document says so rather than repeating every path); the

@@ -93,7 +93,7 @@ def _headers(world: BadInputWorld, path: str) -> dict[str, str]:
     target = path.strip("/").split("/")[0]
     if path.endswith("/openapi.yaml") or target == "healthz":
         return {}
-    if target in ("sync_task", "sync_schedule", "export_task"):
+    if target in ("sync_task", "sync_schedule", "export_task", "csv_landed"):
         return task_headers(world.stack, target)
     return {"Authorization": world.headers(ADMIN if target == "sync_admin" else TEACHER)[
         "Authorization"

@@ -41,12 +41,32 @@ def _secret(from_stdin: bool) -> str:
     return str(secret)
 
 
+def _connect_csv(ctx: typer.Context, json_out: bool) -> None:
+    """The district syncs from OneRoster CSV packages: no URL, no secret."""
+    answer = api_of(ctx).call("PUT", "/connection", {"source": "csv"})
+    if as_json(ctx, json_out):
+        render.print_json(answer)
+        return
+    render.out().print(
+        "connected: the district syncs from OneRoster CSV packages; upload one with "
+        f"rostersync upload PACKAGE.zip, or have the SIS's SFTP export drop them in "
+        f"{answer.get('inbox')}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 @app.command()
 @handled
 def connect(
     ctx: typer.Context,
-    rostering_url: Annotated[str, Opt(help="The SIS's OneRoster rostering base URL.")],
-    client_id: Annotated[str, Opt(help="The OAuth client id the SIS gave.")],
+    rostering_url: Annotated[
+        str | None, Opt(help="The SIS's OneRoster rostering base URL.")
+    ] = None,
+    client_id: Annotated[str | None, Opt(help="The OAuth client id the SIS gave.")] = None,
+    csv: Annotated[
+        bool, Opt("--csv", help="Sync from OneRoster CSV packages (upload or SFTP drop) instead.")
+    ] = False,
     vendor: Annotated[
         str | None,
         Opt(
@@ -68,7 +88,18 @@ def connect(
     ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Connect ("Authorize") the SIS: tests the token and one read before anything is saved."""
+    """Connect ("Authorize") the SIS: tests the token and one read before anything is saved.
+    With --csv the district syncs from OneRoster CSV packages instead (no URL, no secret)."""
+    if csv:
+        if rostering_url or client_id:
+            raise typer.BadParameter("--csv takes no SIS URL or client id", param_hint="--csv")
+        _connect_csv(ctx, json_out)
+        return
+    if not rostering_url or not client_id:
+        raise typer.BadParameter(
+            "pass --rostering-url and --client-id (or --csv for CSV packages)",
+            param_hint="--rostering-url",
+        )
     api = api_of(ctx)
     fields = {
         "vendor": vendor, "version": version, "rostering_base_url": rostering_url,
@@ -141,10 +172,10 @@ def sync(
         _show(json_mode, started, lambda: render.out().print(message))
         return
     status = watch(api, run_id, interval, None if json_mode else render.err())
-    _finish(status, json_mode, holds={})
+    finish_run(status, json_mode, holds={})
 
 
-def _finish(status: dict[str, Any], json_mode: bool, holds: dict[str, Any]) -> None:
+def finish_run(status: dict[str, Any], json_mode: bool, holds: dict[str, Any]) -> None:
     if json_mode:
         render.print_json(status)
     else:
@@ -179,7 +210,7 @@ def run(ctx: typer.Context, run_id: RunId, json_out: JsonFlag = False) -> None:
     holds = {} if json_mode else {
         s: api.call("GET", f"/runs/{run_id}/schools/{s}", query={"limit": 50}) for s in held
     }  # fmt: skip
-    _finish(status, json_mode, holds)
+    finish_run(status, json_mode, holds)
 
 
 @app.command()

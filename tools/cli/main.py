@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 
-from tools.cli import commands
+from tools.cli import commands, upload
 from tools.cli.app import app
 
-__all__ = ["app", "commands", "main"]  # commands registers itself on app
+__all__ = ["app", "commands", "main", "upload"]  # each module registers its commands on app
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 python -m tools.oneroster_sis --port 0 --port-file /tmp/sis.port --students 500 --seed 7
 python -m tools.oneroster_sis --csv tests/fixtures/oneroster-samples/rosterhub-v1p1-csv-en
+python -m tools.oneroster_sis export-csv --students 500 [--version 1.1] [--defects] out.zip
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer
 
+from tools.oneroster_sis import csvexport
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.csvload import CsvPackageError, read_csv_package
 from tools.oneroster_sis.faults import FaultInjector, FaultSettings
@@ -100,6 +102,9 @@ def build_sis(args: argparse.Namespace) -> OneRosterSis:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["export-csv"]:
+        return csvexport.main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s sis %(message)s")
     started = time.monotonic()

@@ -14,6 +14,8 @@ what Rostersync wrote to its gradebook. Loopback only, no auth; never part of On
                                                 (moves their dateLastModified)
     PATCH  /_control/records/<kind>/<id>        {field: value}: change fields
     DELETE /_control/records/<kind>/<id>?mode=hard|tobedeleted
+    GET    /_control/export-csv?version=1.2     the data as a OneRoster CSV package (a zip;
+           [&since=ISO time]                    bulk, or a delta of what changed after since)
     GET    /_control/gradebook                  categories, lineItems, results and the write log
     GET    /_control/requests                   the API request log (no credentials in it)
     DELETE /_control/requests                   clears the request and write logs
@@ -28,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
 
-from tools.oneroster_sis import profiles
+from tools.oneroster_sis import csvexport, profiles
 from tools.oneroster_sis.csvload import CsvPackageError, read_csv_package
 from tools.oneroster_sis.faults import settings_from_mapping
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
@@ -41,7 +44,7 @@ PREFIX = "/_control/"
 CONFIG_KEYS = frozenset(
     {"profile", "quirks", "strict", "faults", "token_lifetime_seconds", "expire_tokens"}
 )
-Answer = tuple[int, Any]  # HTTP status, JSON body
+Answer = tuple[int, Any]  # HTTP status, JSON body (or a Response, sent as it is)
 ControlHandler = Callable[[SisState, Request, dict[str, str]], Answer]
 
 
@@ -55,6 +58,8 @@ def handle(sis: SisState, request: Request) -> Response:
         status, body = dispatch(sis, request, parts)
     except (ControlError, ValueError, TypeError, KeyError) as exc:
         return json_response({"error": str(exc)}, 400)
+    if isinstance(body, Response):
+        return body
     return json_response(body, status)
 
 
@@ -165,6 +170,25 @@ def _delete_record(sis: SisState, request: Request, args: dict[str, str]) -> Ans
     return 404, {"error": f"no {kind} {sourced_id!r}"}
 
 
+def _export_csv(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
+    """The store's records as a OneRoster CSV package, streamed from a temporary file."""
+    version = request.args.get("version", "1.2")
+    since = csvexport.parse_since(request.args.get("since"))
+    records = {kind: sis.store.all(kind) for kind in KINDS}
+    spooled = csvexport.spool_package(records, version, since)
+    size = spooled.seek(0, 2)
+    spooled.seek(0)
+    name = f"oneroster-{version}-{'delta' if since else 'bulk'}.zip"
+    response = Response(
+        wrap_file(request.environ, spooled),
+        mimetype="application/zip",
+        direct_passthrough=True,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+    response.content_length = size
+    return 200, response
+
+
 def _gradebook(sis: SisState, request: Request, args: dict[str, str]) -> Answer:
     return 200, gradebook(sis)
 
@@ -191,6 +215,7 @@ ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("PUT", "records/<kind>", _put_records),
     ("PATCH", "records/<kind>/<id>", _patch_record),
     ("DELETE", "records/<kind>/<id>", _delete_record),
+    ("GET", "export-csv", _export_csv),
     ("GET", "gradebook", _gradebook),
     ("GET", "requests", _requests),
     ("DELETE", "requests", _clear_requests),
