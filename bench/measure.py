@@ -10,13 +10,13 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench.memory import with_peak
 from shared.adapters.package_storage import make_storage_client
 from shared.ids import safe_id
 from shared.settings import Settings
@@ -29,6 +29,7 @@ CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
 ADMIN, TEACHER = "admin@bench.example.org", "teacher@bench.example.org"
 DISTRICT = "bench-district"
 CSV_DISTRICT = "bench-csv-district"  # the same district, imported from a CSV package
+SYNC_STAGES = ("full", "resync", "delta", "csv")
 POLL_SECONDS = 2.0  # status reads run on the same functions process as the tasks: keep them rare
 RAW_DOCS, RAW_BATCH = 20_000, 500
 TOKEN_LIFETIME = 600.0  # seconds a fetched ID token is reused (the issuer's last an hour)
@@ -247,15 +248,24 @@ def _day_after(value: str) -> str:
     return (dt.date.fromisoformat(value) + dt.timedelta(days=1)).isoformat()
 
 
-def sync_stages(bench: Bench) -> dict[str, Any]:
+def sync_stages(bench: Bench, stages: Collection[str] = SYNC_STAGES) -> dict[str, Any]:
+    """The chosen sync stages in order (a re-sync or delta needs the full sync before it), each
+    with the functions process's peak RSS during it."""
     records = connect(bench)
     out: dict[str, Any] = {"sis_records": records}
-    out["full"] = sync_stage(bench, "full", "full sync")
-    out["unchanged_resync"] = sync_stage(bench, "full", "unchanged re-sync")
-    out["delta_records_changed"] = change_one_percent(bench)
-    bench.progress.say(f"changed {out['delta_records_changed']:,} SIS records (1 %)")
-    out["delta"] = sync_stage(bench, "delta", "1 % delta sync")
-    out["csv_full"] = csv_import_stage(bench, records, out["full"]["seconds"])
+    functions = bench.stack.services["functions"].pid
+    if "full" in stages:
+        out["full"] = with_peak(functions, lambda: sync_stage(bench, "full", "full sync"))
+    if "resync" in stages:
+        again = lambda: sync_stage(bench, "full", "unchanged re-sync")  # noqa: E731
+        out["unchanged_resync"] = with_peak(functions, again)
+    if "delta" in stages:
+        out["delta_records_changed"] = change_one_percent(bench)
+        bench.progress.say(f"changed {out['delta_records_changed']:,} SIS records (1 %)")
+        out["delta"] = with_peak(functions, lambda: sync_stage(bench, "delta", "1 % delta sync"))
+    if "csv" in stages:
+        rest = float((out.get("full") or {}).get("seconds") or 0)
+        out["csv_full"] = with_peak(functions, lambda: csv_import_stage(bench, records, rest))
     return out
 
 
@@ -335,23 +345,26 @@ class ExportShape:
         return self.classes * self.assignments * self.per_class
 
 
-def seed_marks(bench: Bench, shape: ExportShape) -> list[str]:
+def seed_marks(bench: Bench, shape: ExportShape) -> tuple[list[str], int]:
     """Accepted classes of the synced district, each with published assignments and a graded
-    mark per student, written straight to Firestore as the classroom app would."""
+    mark per student enrolled in its section (at most ``per_class``; the strict SIS refuses a
+    result for anyone else), written straight to Firestore as the classroom app would. Returns
+    the classes and the number of marks."""
     store = bench.running.sis.store
-    students = [u["sourcedId"] for u in store.all("users") if u["roles"][0]["role"] == "student"]
+    enrolled = _enrolled_students(store.all("enrollments"))
     sections = list(store.all("classes"))[: shape.classes]
     bench.district.collection("staff").document(safe_id(TEACHER)).set(
         {"role": "teacher", "sis_user_id": "bench-teacher"}
     )
     now = dt.datetime.now(dt.UTC)
     writer = BatchWriter(bench.db)
-    class_ids = []
+    class_ids, marks = [], 0
     for index, section in enumerate(sections):
         ref = bench.district.collection("classes").document(f"bench-{index:03d}")
         class_ids.append(ref.id)
         writer.set(ref, _class_doc(section))
-        roster = (students * 2)[index * shape.per_class % len(students) :][: shape.per_class]
+        roster = enrolled.get(section["sourcedId"], [])[: shape.per_class]
+        marks += len(roster) * shape.assignments
         for a in range(shape.assignments):
             work = ref.collection("coursework").document(f"a{a:02d}")
             writer.set(work, _assignment_doc(a, now))
@@ -362,7 +375,16 @@ def seed_marks(bench: Bench, shape: ExportShape) -> list[str]:
                     {**mark, "score": float(10 + (n + a) % 10)},
                 )
     writer.flush()
-    return class_ids
+    return class_ids, marks
+
+
+def _enrolled_students(enrollments: Any) -> dict[str, list[str]]:
+    """Each section's active students."""
+    out: dict[str, list[str]] = {}
+    for e in enrollments:
+        if e.get("role") == "student" and e.get("status", "active") == "active":
+            out.setdefault(e["class"]["sourcedId"], []).append(e["user"]["sourcedId"])
+    return out
 
 
 def _class_doc(section: dict[str, Any]) -> dict[str, Any]:
@@ -466,31 +488,10 @@ def _as_datetime(value: Any) -> dt.datetime:
 
 
 def export_stages(bench: Bench, shape: ExportShape) -> dict[str, Any]:
-    class_ids = seed_marks(bench, shape)
-    out: dict[str, Any] = {**shape.__dict__, "marks": shape.marks}
+    class_ids, marks = seed_marks(bench, shape)
+    out: dict[str, Any] = {**shape.__dict__, "marks": marks}
     out["first_export"] = export_stage(bench, class_ids, "first export")
     out["unchanged_reexport"] = export_stage(bench, class_ids, "unchanged re-export")
     out["lineItems_in_sis"] = len(bench.running.sis.store.all("lineItems"))
     out["results_in_sis"] = len(bench.running.sis.store.all("results"))
     return out
-
-
-# ---- memory ----------------------------------------------------------------------------------
-
-
-def peak_rss_mib(group: int) -> float:
-    """The largest VmHWM (peak resident set) of any live process in process group ``group``
-    (the service's PID: gunicorn's master and its worker, or the emulator's JVM)."""
-    peak = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) != group:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except (OSError, ValueError):
-            continue
-    return round(peak / 1024, 1)

@@ -1,7 +1,7 @@
 """`make bench`: roster sync and mark export measured through the local stack, per district size.
 
     python -m bench.run [--sizes 1000,10000] [--out bench/results] [--state-dir DIR]
-                        [--firestore-heap 8g]
+                        [--firestore-heap 8g] [--stages full,resync,delta,csv,export]
 
 For each size: a synthetic district in a local SIS in this process, a fresh local stack
 (Firestore emulator, Cloud Tasks, Secret Manager fake, ID-token issuer, Cloud Storage emulator and
@@ -33,10 +33,10 @@ from bench.measure import (
     ExportShape,
     Progress,
     export_stages,
-    peak_rss_mib,
     raw_write_rate,
     sync_stages,
 )
+from bench.memory import peak_rss_mib, with_peak
 from tools.localstack import LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
@@ -47,6 +47,7 @@ from tools.stack_session import down_on_signals
 # The sizes the goals are read at: about 20 minutes on a busy 2-core machine before the speed
 # work, about three at the goals' ratios. Add 100000 for the large run (an hour or more today).
 DEFAULT_SIZES = "1000,10000"
+STAGES = ("full", "resync", "delta", "csv", "export")
 SERVICES = ["firestore", "tasks", "secrets", "storage", "functions", "events"]
 
 
@@ -75,7 +76,8 @@ def measure_size(students: int, args: argparse.Namespace, state_dir: Path) -> di
             stack.up(SERVICES)
             os.environ.update(stack.env())
             progress.say(f"stack up (state in {state_dir})")
-            result.update(measure_stages(stack, sis, progress, export_shape(students, args)))
+            shape = export_shape(students, args)
+            result.update(measure_stages(stack, sis, progress, shape, args.stages))
         except Exception:
             keep_logs(state_dir, args.out / "logs")
             raise
@@ -95,7 +97,11 @@ def keep_logs(state_dir: Path, into: Path) -> None:
 
 
 def measure_stages(
-    stack: LocalStack, sis: OneRosterSis, progress: Progress, shape: ExportShape
+    stack: LocalStack,
+    sis: OneRosterSis,
+    progress: Progress,
+    shape: ExportShape,
+    stages: frozenset[str],
 ) -> dict[str, Any]:
     from google.cloud import firestore
 
@@ -105,8 +111,10 @@ def measure_stages(
         bench = Bench(stack, db, running, progress)
         out["raw_write"] = raw_write_rate(bench)
         progress.say(f"raw batched writes: {out['raw_write']['docs_per_second']:,} docs/s")
-        out["sync"] = sync_stages(bench)
-        out["export"] = export_stages(bench, shape)
+        out["sync"] = sync_stages(bench, stages)
+        if "export" in stages:
+            functions = stack.services["functions"].pid
+            out["export"] = with_peak(functions, lambda: export_stages(bench, shape))
         out["peak_rss_mib"] = {
             name: peak_rss_mib(stack.services[name].pid) for name in ("functions", "firestore")
         }
@@ -126,6 +134,17 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def parse_stages(text: str) -> frozenset[str]:
+    """The stages to run: all by default; a re-sync or a delta needs the full sync."""
+    stages = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(stages - set(STAGES))
+    if unknown or not stages:
+        raise SystemExit(f"bench: --stages takes some of {','.join(STAGES)}, not {text!r}")
+    if stages & {"resync", "delta"} and "full" not in stages:
+        raise SystemExit("bench: --stages resync and delta measure against full; add full")
+    return stages
+
+
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
@@ -141,6 +160,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=report.RESULTS)
     parser.add_argument("--state-dir", type=Path, default=None, help="the stack's state directory")
     parser.add_argument("--firestore-heap", default=None, help="emulator JVM heap, e.g. 8g")
+    parser.add_argument(
+        "--stages",
+        type=parse_stages,
+        default=frozenset(STAGES),
+        help=f"some of {','.join(STAGES)} (default: all), e.g. full,csv for a large district",
+    )
     return parser.parse_args(argv)
 
 

@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -288,7 +289,10 @@ class LocalStack:
     def down(self) -> list[str]:
         """Stops every recorded service; returns the ports still listening afterwards."""
         for svc in reversed(list(self.services.values())):
-            stop_process_group(svc.pid)
+            # gunicorn waits for requests in flight on SIGTERM (up to its graceful timeout);
+            # SIGINT is its quick shutdown: a local task cut short is delivered again anyway.
+            quick = signal.SIGINT if svc.name == "functions" else signal.SIGTERM
+            stop_process_group(svc.pid, sig=quick)
         for name, proc in self._procs.items():
             if name not in self.services:
                 stop_process_group(proc.pid)

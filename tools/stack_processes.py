@@ -185,10 +185,10 @@ def tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def stop_process_group(pid: int, timeout: float = 15.0) -> None:
+def stop_process_group(pid: int, timeout: float = 15.0, sig: int = signal.SIGTERM) -> None:
     """Stops a service and everything it spawned (gunicorn workers, JVM threads)."""
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, sig)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout

@@ -98,15 +98,15 @@ class Stager:
     def good_rows(self, kind: str, rows: Iterable[CsvRow], sink: WarningSink) -> Iterable[Row]:
         """The usable records of a file; problems go to ``sink``; an unusable row's sourcedId
         is kept (full run) so it does not count as removed."""
-        count = 0
+        count, own_file = 0, f"{kind}.csv"  # 1.2's users also yield roles.csv rows with problems
         for row in rows:
-            count += 1
+            count += row.file == own_file
             if row.problems:
                 sink.add(row.file, problem_warnings(row.problems))
             if row.record is not None:
                 yield row.record
                 continue
-            kept = unusable_id(row.problems) if self.full else None
+            kept = unusable_id(row.problems) if self.full and row.file == own_file else None
             if kept is not None:
                 for resource in RESOURCES_OF_FILE.get(kind, ()):
                     self.kept.setdefault(resource, []).append(kept)

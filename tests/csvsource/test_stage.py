@@ -377,3 +377,12 @@ def test_a_staged_page_gone_from_the_bucket_is_a_permanent_error_naming_it(world
     with pytest.raises(StagedPageMissing, match=r"s1~~students/00000\.json") as caught:
         reader.fetch_page(first)
     assert not caught.value.transient
+
+
+def test_a_bad_roles_row_is_warned_but_neither_counted_nor_kept_as_a_user(world) -> None:
+    files = district_files()
+    files["roles"].append({**_role("st1", "student", "s2"), "role": "captain"})
+    run = _run(world, package_zip("1.2", files))
+    assert run["staged"]["rows"]["users"] == 4 and run["staged"]["kept"] == 0
+    (warning,) = [w for w in _warnings(world, run["run_id"]) if w["value"] == "captain"]
+    assert warning["location"].startswith("roles.csv line 7")

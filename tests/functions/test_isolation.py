@@ -26,6 +26,7 @@ IDS = {
     "run_id": "isolation-run",
     "school_id": "sch-1",
     "member_key": "stu-1",
+    "package_id": "pkg-1",
 }
 
 

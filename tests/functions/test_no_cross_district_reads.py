@@ -33,6 +33,7 @@ B_IDS = {
     "run_id": "run-b",
     "school_id": "sch-b",
     "member_key": "stu-b",
+    "package_id": "pkg-b",
 }
 
 
