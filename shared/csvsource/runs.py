@@ -39,22 +39,23 @@ def _size(count: int) -> str:
     return f"{count:,} bytes ({count / MIB:.1f} MiB)" if count >= MIB else f"{count:,} bytes"
 
 
-def _landed_at(obj: StoredObject) -> dt.datetime:
+def landed_at(obj: StoredObject) -> dt.datetime:
     """When the object was written: Cloud Storage's generation is its time in microseconds since
-    the epoch. A generation of milliseconds or seconds (an emulator's) is read as such, and one
-    that is no time at all gives the epoch: the run id must not depend on when it is asked."""
+    the epoch. A generation of nanoseconds (the local emulator's), milliseconds or seconds is read
+    as such, and one that is no time at all gives the epoch: the run id must not depend on when
+    it is asked."""
     number = int(obj.generation) if obj.generation.isdigit() else 0
-    for scale in (10**6, 10**3, 1):
+    for scale in (10**6, 10**9, 10**3, 1):
         if _YEAR_2000 * scale <= number < _YEAR_9000 * scale:
             return dt.datetime.fromtimestamp(number / scale, dt.UTC)
     return dt.datetime.fromtimestamp(0, dt.UTC)
 
 
-def csv_run_id(obj: StoredObject, kind: str, landed_at: dt.datetime) -> str:
+def csv_run_id(obj: StoredObject, kind: str, at: dt.datetime) -> str:
     """``{time}-{kind}-csv{digest}``: sorts with the other runs (new_run_id) and is the same for
     every event of one generation of one object."""
     token = digest(obj.bucket, obj.name, obj.generation)[:8]
-    return f"{landed_at:%Y%m%dT%H%M%S}-{kind}-csv{token}"
+    return f"{at:%Y%m%dT%H%M%S}-{kind}-csv{token}"
 
 
 def package_fields(obj: StoredObject, version: str | None) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def size_problem(size: int, limit: int) -> str | None:
 def _existing(ports: SyncPorts, district_id: str, obj: StoredObject) -> str | None:
     """The run an earlier event of this object already made (any kind)."""
     for kind in ("full", "delta"):
-        run_id = csv_run_id(obj, kind, _landed_at(obj))
+        run_id = csv_run_id(obj, kind, landed_at(obj))
         if ports.store.get(layout.run(district_id, run_id)) is not None:
             return run_id
     return None
@@ -99,7 +100,7 @@ def _failed_run(
 ) -> str:
     """A run that failed before it was queued, written as fail_run writes a failure."""
     now = ports.clock()
-    run_id = csv_run_id(obj, "full", _landed_at(obj))
+    run_id = csv_run_id(obj, "full", landed_at(obj))
     ports.store.create(
         layout.run(district_id, run_id),
         {
@@ -165,7 +166,7 @@ def start_csv_run(
         return _failed_run(
             ports, district_id, obj, refused, requested_by=requested_by, dry_run=dry_run
         )
-    run_id = csv_run_id(obj, kind, _landed_at(obj))
+    run_id = csv_run_id(obj, kind, landed_at(obj))
     return create_run(
         ports,
         district_id,

@@ -1,48 +1,83 @@
 """What a teacher sees of a class's export: per assignment and per mark, the state, the message
-and the last attempt."""
+and the last attempt.
+
+An export writes only what changed (shared/export/job.py), so a document the class's last
+finished export went through without a change still holds the state it was last written with.
+Such a document reads as that export saw it: a ``sent`` or ``unchanged`` one as ``unchanged`` and
+a ``held`` one as ``held``, both with that export's time (the class's ``export.started_at``,
+the time every record of that export carries). A mark is read so only when its assignment was
+exported by it (``sent`` or ``unchanged``); a draft assignment is not exported and is shown as
+stored."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from shared.store import layout
 from shared.store.ports import DocumentStore
 
+CHECKED = ("sent", "unchanged", "held")
+
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def mark_states(store: DocumentStore, marks_path: str) -> dict[str, dict[str, Any]]:
+def last_export(cls: Mapping[str, Any]) -> dt.datetime | None:
+    """When the class's last finished export started (None before the first)."""
+    started = (cls.get("export") or {}).get("started_at")
+    return started if isinstance(started, dt.datetime) else None
+
+
+def as_seen(export: Mapping[str, Any], run: dt.datetime | None) -> tuple[Any, Any]:
+    """(state, last attempt) of a document as the export that started at ``run`` left it."""
+    state, attempted = export.get("state"), export.get("last_attempt_at")
+    if (
+        run is not None
+        and state in CHECKED
+        and isinstance(attempted, dt.datetime)
+        and attempted < run
+    ):
+        return ("held" if state == "held" else "unchanged"), run
+    return state, attempted
+
+
+def mark_states(
+    store: DocumentStore, marks_path: str, run: dt.datetime | None = None
+) -> dict[str, dict[str, Any]]:
     marks = {}
     for mark in store.query(marks_path):
-        export = mark.data.get("export") or {}
-        marks[mark.id] = {k: export.get(k) for k in ("state", "message")}
-        if export.get("last_attempt_at"):
-            marks[mark.id]["last_attempt_at"] = _iso(export["last_attempt_at"])
+        state, attempted = as_seen(mark.data.get("export") or {}, run)
+        marks[mark.id] = {"state": state, "message": (mark.data.get("export") or {}).get("message")}
+        if attempted:
+            marks[mark.id]["last_attempt_at"] = _iso(attempted)
     return marks
 
 
-def assignment_state(doc_id: str, data: Mapping[str, Any], marks: dict[str, Any]) -> dict[str, Any]:
-    export = data.get("export") or {}
+def assignment_state(
+    store: DocumentStore, path: str, data: Mapping[str, Any], run: dt.datetime | None
+) -> dict[str, Any]:
+    published = data.get("state", "published") == "published"
+    state, attempted = as_seen(data.get("export") or {}, run if published else None)
+    exported = state in ("sent", "unchanged")
     return {
-        "assignment_id": doc_id,
+        "assignment_id": path.rsplit("/", 1)[-1],
         "title": data.get("title"),
-        "state": export.get("state", "pending"),
-        "message": export.get("message"),
-        "last_attempt_at": _iso(export["last_attempt_at"])
-        if export.get("last_attempt_at")
-        else None,
-        "marks": marks,
+        "state": state or "pending",
+        "message": (data.get("export") or {}).get("message"),
+        "last_attempt_at": _iso(attempted) if attempted else None,
+        "marks": mark_states(store, f"{path}/marks", run if exported else None),
     }
 
 
 def export_status(
     store: DocumentStore, district_id: str, class_id: str, cls: Mapping[str, Any]
 ) -> dict[str, Any]:
+    run = last_export(cls)
     assignments = [
-        assignment_state(doc.id, doc.data, mark_states(store, f"{doc.path}/marks"))
+        assignment_state(store, doc.path, doc.data, run)
         for doc in store.query(layout.coursework(district_id, class_id))
     ]
     summary = {k: _iso(v) for k, v in (cls.get("export") or {}).items()}

@@ -3,30 +3,29 @@ deterministic sourcedIds.
 
 Exactly once: a lineItem's id derives from district, SIS section and assignment, a result's from
 those and the student, so a retry, a repeated export or a reconnect replaces rather than adds.
-Only changed content is sent: each assignment and mark keeps the hash of what the SIS last
-accepted. A failure of one mark does not stop the others: each assignment and each mark is
-exported under a guard that records a permanent SIS refusal, or an unexpected error (with a
-reference to its log entry), as ``failed`` on that document alone.
+Only changed content is sent, and only changed state is written: each assignment and mark keeps
+the hash of what the SIS last accepted, so an unchanged class costs its reads and one write (the
+class's own ``export``). The results of an assignment are sent side by side within the vendor's
+concurrency limit (``shared/export/sending.py``). A failure of one mark does not stop the others:
+each assignment and each mark is exported under a guard that records a permanent SIS refusal, or
+an unexpected error (with a reference to its log entry), as ``failed`` on that document alone.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import logging
 import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.export.classes import class_doc, export_enabled_district
 from shared.export.context import export_context
+from shared.export.job import ClassExport, Due, already_sent
 from shared.export.mapping import (
     Assignment,
-    ExportContext,
     Held,
     bodies,
     content_hash,
@@ -35,135 +34,62 @@ from shared.export.mapping import (
 )
 from shared.export.ports import ExportPorts
 from shared.export.records import assignment_from, mark_from
+from shared.export.sending import Sender
 from shared.oneroster.errors import OneRosterError
 from shared.store import layout
-from shared.store.ports import Doc, Write
+from shared.store.ports import Doc, DocumentStore
 from shared.tasks import ExportTask, final_on_last_delivery
+
+__all__ = ["ClassExport", "already_sent", "handle_export"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class ClassExport:
-    """One delivery's state: what it sends with, what it has recorded, and the counts."""
-
-    ports: ExportPorts
-    ctx: ExportContext
-    client: Any
-    now: dt.datetime
-    retry_count: int
-    labels: dict[str, str] = field(default_factory=dict)
-    writes: list[Write] = field(default_factory=list)
-    counts: dict[str, int] = field(
-        default_factory=lambda: {"sent": 0, "unchanged": 0, "failed": 0, "held": 0}
-    )
-
-    def record(self, path: str, state: str, **extra: Any) -> None:
-        self.writes.append(
-            Write("merge", path, {"export": {"state": state, "last_attempt_at": self.now, **extra}})
-        )
-        self.counts[state] += 1
-
-    def flush(self) -> None:
-        self.ports.store.commit(self.writes)
-        self.writes = []
-
-    @contextlib.contextmanager
-    def guarded(self, path: str) -> Iterator[None]:
-        """Exports one assignment or mark. A transient SIS failure still raises (Cloud Tasks
-        retries); anything else is recorded as ``failed`` on this document and the others go on:
-        an error that is no SIS's would only fail the same way on every retry."""
-        try:
-            yield
-        except OneRosterError as exc:
-            if exc.transient:
-                raise
-            self.record(path, "failed", message=exc.message)
-        except Exception:
-            self.record(path, "failed", message=self.internal_failure(path))
-
-    def internal_failure(self, path: str) -> str:
-        """Logs the error in hand under a new reference; the teacher's message quotes it."""
-        reference = uuid.uuid4().hex[:12]
-        log.exception(
-            "export.internal_error",
-            extra={"labels": self.labels, "fields": {"reference": reference, "doc": path}},
-        )
-        return (
-            f"An unexpected error stopped the export of this item (reference {reference}). "
-            "Export again; if it happens again, give the reference to support."
-        )
-
-    def send(self, put: Callable[[], object]) -> str | None:
-        """None when the SIS accepted the write, else the reason to record. A transient failure
-        while Cloud Tasks still retries keeps what was accepted and raises."""
-        try:
-            with final_on_last_delivery(self.retry_count):
-                put()
-        except OneRosterError as exc:
-            if exc.transient:
-                self.flush()  # the retry finds these unchanged and skips them
-                raise
-            return exc.message
-        return None
+Body = Callable[[Any], Any]
+MAX_READERS = 8  # mark collections of one class read at once
 
 
-def already_sent(doc: Mapping[str, Any], content: str) -> bool:
-    """The SIS already holds exactly this content (sent or confirmed unchanged before)."""
-    previous = doc.get("export") or {}
-    return previous.get("hash") == content and previous.get("state") in ("sent", "unchanged")
-
-
-def _export_mark(
-    job: ClassExport,
-    mark_doc: Doc,
-    assignment: Assignment,
-    line_item: Any,
-    result_body: Callable[[Any], Any],
-) -> None:
+def _due_mark(
+    job: ClassExport, mark_doc: Doc, assignment: Assignment, line_item: Any, result_body: Body
+) -> Due | None:
+    """The result to send for this mark; None when it is held or the SIS holds it already."""
     mark = mark_from(mark_doc.data, job.now.date())
     result = mark if isinstance(mark, Held) else plan_result(job.ctx, assignment, line_item, mark)
     if isinstance(result, Held):
-        job.record(mark_doc.path, "held", message=result.reason)
-        return
+        job.record(mark_doc.path, "held", stored=mark_doc.data, message=result.reason)
+        return None
     digest = content_hash(result_body(result))
     if already_sent(mark_doc.data, digest):
-        job.record(mark_doc.path, "unchanged", hash=digest)
-        return
-    failure = job.send(partial(job.client.put_result, result, now=job.now))
-    if failure:
-        job.record(mark_doc.path, "failed", message=failure)
-    else:
-        job.record(
-            mark_doc.path, "sent", hash=digest, sis_result_id=result.sourced_id, message=None
-        )
+        job.counts["unchanged"] += 1  # nothing to send, nothing to write
+        return None
+    return Due(mark_doc.path, result, digest)
 
 
 def _export_marks(
     job: ClassExport,
-    assignment_doc: Doc,
+    marks: Future[list[Doc]],
     assignment: Assignment,
     line_item: Any,
-    result_body: Callable[[Any], Any],
+    result_body: Body,
 ) -> None:
-    for mark_doc in job.ports.store.query(f"{assignment_doc.path}/marks"):
+    due: list[Due] = []
+    for mark_doc in marks.result():
         with job.guarded(mark_doc.path):
-            _export_mark(job, mark_doc, assignment, line_item, result_body)
+            item = _due_mark(job, mark_doc, assignment, line_item, result_body)
+            if item is not None:
+                due.append(item)
+    job.send_results(due)
 
 
 def _export_assignment(
-    job: ClassExport,
-    doc: Doc,
-    line_item_body: Callable[[Any], Any],
-    result_body: Callable[[Any], Any],
+    job: ClassExport, doc: Doc, marks: Future[list[Doc]], line_item_body: Body, result_body: Body
 ) -> None:
     assignment = assignment_from(doc.id, doc.data)
     if isinstance(assignment, Held):
-        job.record(doc.path, "held", message=assignment.reason)
+        job.record(doc.path, "held", stored=doc.data, message=assignment.reason)
         return
     planned = plan_line_item(job.ctx, assignment)
     if isinstance(planned, Held):
-        job.record(doc.path, "held", message=planned.reason)
+        job.record(doc.path, "held", stored=doc.data, message=planned.reason)
         return
     line_item, period = planned
     digest = content_hash(line_item_body(line_item))
@@ -177,12 +103,36 @@ def _export_assignment(
     job.record(
         doc.path,
         state,
+        stored=doc.data,
         hash=digest,
         sis_line_item_id=line_item.sourced_id,
         grading_period=period.title,
         message=None,
     )
-    _export_marks(job, doc, assignment, line_item, result_body)
+    _export_marks(job, marks, assignment, line_item, result_body)
+
+
+def _read_marks(store: DocumentStore, assignment_path: str) -> list[Doc]:
+    return list(store.query(f"{assignment_path}/marks"))
+
+
+def _export_class(job: ClassExport, task: ExportTask) -> None:
+    """The published assignments in order; the marks of all of them are read side by side
+    meanwhile (the reads are most of an unchanged export's time)."""
+    line_item_body, result_body = bodies(job.ctx, job.client.href_for, job.now)
+    store = job.ports.store
+    docs = [
+        doc
+        for doc in store.query(layout.coursework(task.district_id, task.class_id))
+        if doc.data.get("state", "published") == "published"
+    ]
+    with ThreadPoolExecutor(MAX_READERS, thread_name_prefix="export-read") as readers:
+        marks = [readers.submit(_read_marks, store, doc.path) for doc in docs]
+        for doc, assignment_marks in zip(docs, marks, strict=True):
+            with job.guarded(doc.path):
+                _export_assignment(job, doc, assignment_marks, line_item_body, result_body)
+            job.flush_if_full()
+    job.flush()
 
 
 def _finish(ports: ExportPorts, path: str, export: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +148,8 @@ def _prepare(
     with final_on_last_delivery(retry_count):
         ctx = export_context(ports.store, district, client, cls)
     labels = {"district": task.district_id, "class": task.class_id}
-    return ClassExport(ports, ctx, client, ports.clock(), retry_count, labels)
+    sender = Sender(task.district_id, district.max_concurrency)
+    return ClassExport(ports, ctx, client, ports.clock(), retry_count, labels, sender=sender)
 
 
 def handle_export(ports: ExportPorts, task: ExportTask, retry_count: int = 0) -> dict[str, Any]:
@@ -216,19 +167,11 @@ def handle_export(ports: ExportPorts, task: ExportTask, retry_count: int = 0) ->
         if exc.transient:
             raise
         return _finish(ports, path, {"state": "failed", "message": exc.message})
-    line_item_body, result_body = bodies(job.ctx, job.client.href_for, job.now)
-    for doc in ports.store.query(layout.coursework(task.district_id, task.class_id)):
-        if doc.data.get("state", "published") == "published":
-            with job.guarded(doc.path):
-                _export_assignment(job, doc, line_item_body, result_body)
-            job.flush()
-    done = _finish(
-        ports,
-        path,
-        {"state": "done", "counts": job.counts, "seconds": round(time.monotonic() - started, 2)},
-    )
-    log.info(
-        "export.done",
-        extra={"labels": job.labels, "fields": job.counts},
-    )
-    return done
+    try:
+        _export_class(job, task)
+    finally:
+        job.close()
+    seconds = round(time.monotonic() - started, 2)
+    done = {"state": "done", "started_at": job.now, "counts": job.counts, "seconds": seconds}
+    log.info("export.done", extra={"labels": job.labels, "fields": job.counts})
+    return _finish(ports, path, done)

@@ -18,6 +18,7 @@ from werkzeug.datastructures import Headers
 from shared.adapters.sis_clients import OneRosterClients
 from shared.csvsource.landing import FINALIZED, Landing, classify, handle_landed
 from shared.csvsource.ports import MemoryPackageStorage, StoredObject
+from shared.csvsource.runs import csv_run_id, landed_at
 from shared.errors import Unauthenticated
 from shared.settings import Settings
 from shared.store import layout
@@ -288,3 +289,17 @@ def test_connecting_csv_replaces_a_rest_connection_whole_and_keeps_the_rest(worl
     assert doc["connection"] == {"source": "csv"} and doc["connected"] is True
     assert doc["export_enabled"] is False and doc["secret_name"] == REST_DISTRICT["secret_name"]
     assert DistrictConfig.from_doc("d1", doc).source == "csv"
+
+
+@pytest.mark.parametrize(
+    ("generation", "landed"),
+    [
+        ("1796552886002892", "20261206T102806"),  # Cloud Storage: microseconds
+        ("1796552886002892585", "20261206T102806"),  # the local emulator: nanoseconds
+        ("1796552886002", "20261206T102806"),
+        ("12", "19700101T000000"),  # no time at all: the epoch, never the clock
+    ],
+)
+def test_a_runs_id_carries_the_time_its_object_was_written(generation: str, landed: str) -> None:
+    obj = StoredObject(BUCKET, "districts/d1/inbox/a.zip", generation, 10, None)
+    assert csv_run_id(obj, "full", landed_at(obj)).startswith(f"{landed}-full-csv")

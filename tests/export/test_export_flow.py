@@ -21,6 +21,13 @@ def assignment_states(status: dict) -> dict[str, str]:
     return {a["assignment_id"]: a["state"] for a in status["assignments"]}
 
 
+def update_times(setup: ExportSetup, class_id: str, assignment_id: str) -> dict[str, object]:
+    """The Firestore update time of the assignment and each of its marks, by document id."""
+    assignment = setup.class_ref(class_id).collection("coursework").document(assignment_id)
+    docs = [assignment.get(), *assignment.collection("marks").stream()]
+    return {d.reference.id: d.update_time for d in docs}
+
+
 @pytest.mark.parametrize("version", ["1.1", "1.2"])
 def test_faults_and_duplicate_deliveries_still_give_exactly_one_of_each(
     export_setup, version: str
@@ -70,8 +77,10 @@ def test_three_exports_send_each_mark_once(export_setup) -> None:
     setup.add_assignment(class_id, "a1")
     first = setup.export(class_id)
     writes_after_first = setup.result_writes()
+    written_after_first = update_times(setup, class_id, "a1")
     second = setup.export(class_id)
     third = setup.export(class_id)
+    assert update_times(setup, class_id, "a1") == written_after_first  # no per-mark writes
     assert assignment_states(first) == {"a1": "sent"}
     assert assignment_states(second) == assignment_states(third) == {"a1": "unchanged"}
     assert writes_after_first == len(setup.students[class_id])
@@ -91,10 +100,12 @@ def test_an_edited_mark_changes_exactly_one_result(export_setup) -> None:
     setup.class_ref(class_id).collection("coursework").document("a1").collection("marks").document(
         safe_id(student)
     ).update({"score": 6.5, "comment": "Regraded"})
-    writes = setup.result_writes()
+    writes, written = setup.result_writes(), update_times(setup, class_id, "a1")
     setup.export(class_id)
     after = {r["sourcedId"]: r for r in setup.running.sis.store.all("results")}
     assert setup.result_writes() == writes + 1
+    now_written = update_times(setup, class_id, "a1")
+    assert [k for k in now_written if now_written[k] != written[k]] == [safe_id(student)]
     changed = [k for k in after if after[k] != before[k]]
     assert len(changed) == 1 and after[changed[0]]["score"] == 6.5
     assert set(after) == set(before)

@@ -78,10 +78,8 @@ def delete_object(call: Call) -> Response:
 def _enrolled_students(call: Call, class_id: str) -> set[str]:
     return {
         str(ref_id(e, "user"))
-        for e in call.sis.store.all("enrollments")
-        if ref_id(e, "class") == class_id
-        and e.get("role") == "student"
-        and e.get("status", "active") == "active"
+        for e in call.sis.indexes.members("enrollments_by_class", class_id)
+        if e.get("role") == "student" and e.get("status", "active") == "active"
     }
 
 
