@@ -20,7 +20,7 @@ from shared.sync.model import DataWarning
 from shared.sync.warning_codes import fix_text
 
 PAGE_ROWS = 500  # rows of one staged page (at most)
-MAX_BUFFERED = 20_000  # rows held for all items together before the largest buffer is written
+MAX_BUFFERED = 40_000  # rows held for all items together before the largest buffer is written
 SCHOOL_FILES = ("classes", "users", "enrollments")  # streamed into per-school pages, in order
 ROLE_RESOURCES = {"teacher": "teachers", "student": "students"}
 # The per-school resources a file's rows are listed in (where an unusable row's id is kept).

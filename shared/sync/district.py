@@ -18,7 +18,7 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 
 CSV_SOURCE = "csv"
-CSV_MAX_CONCURRENCY = 4  # staged pages come from Cloud Storage: no SIS rate limit to respect
+CSV_MAX_CONCURRENCY = 8  # staged pages come from Cloud Storage: no SIS rate limit to respect
 CSV_CONNECTION_ONLY = (
     "connection: the district takes OneRoster CSV packages and has no OneRoster REST "
     "connection; connect its SIS with PUT /connection to use the REST API"
