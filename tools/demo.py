@@ -18,7 +18,7 @@ from google.cloud import firestore, tasks_v2
 from shared.adapters.cloud_tasks import make_tasks_client
 from shared.ids import safe_id
 from tools.demo_classroom import classroom_demo
-from tools.demo_csv import csv_demo
+from tools.demo_csv import COUNTS, csv_demo
 from tools.local_issuer import stack_id_token
 from tools.localstack import ALL_SERVICES, LocalStack, queue_path
 
@@ -184,17 +184,7 @@ def print_run(title: str, status: dict[str, Any], records: int | None = None) ->
         f"\n  {title}: {status['state']} in {status.get('seconds', 0):.1f} s "
         f"({status['progress']['pages_done']} pages)"
     )
-    for key in (
-        "classes_offered",
-        "classes_renamed",
-        "classes_archived",
-        "owners_changed",
-        "students_added",
-        "students_removed",
-        "students_restored",
-        "co_teachers_added",
-        "co_teachers_removed",
-    ):
+    for key in COUNTS:
         if counts.get(key):
             print(f"    {key.replace('_', ' '):<22}{counts[key]:>8}")
     kinds = sorted((k["code"], k["count"]) for k in status.get("warning_kinds", []))

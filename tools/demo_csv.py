@@ -33,7 +33,7 @@ from tools.localstack import LocalStack
 
 CSV_DISTRICT = "demo-csv-district"
 CSV_ADMIN = "admin@rusd.example.org"
-COUNTS = (
+COUNTS = (  # the run counts both demos print, in this order
     "classes_offered",
     "classes_renamed",
     "classes_archived",
