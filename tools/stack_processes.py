@@ -86,8 +86,8 @@ def gcloud_sdk_root() -> Path | None:
 def default_firestore_heap() -> str:
     """The emulator keeps every document in its JVM heap: with 1 GB a 30,000-student sync ran
     out of memory (4 GB held it, peak 2.6 GB), and a 100,000-student import reached a 9 GB
-ceiling a quarter of the way through its schools (docs/bench.md). Two fifths
-    of this machine's memory, between 1 and 10 GiB (9g on 24 GiB); the environment variable
+    ceiling a quarter of the way through its schools (docs/bench.md). Two fifths of this
+    machine's memory, between 1 and 10 GiB (9g on 24 GiB); the environment variable
     ROSTERSYNC_FIRESTORE_HEAP (a JVM size such as 4g) overrides it. -Xmx is a ceiling: the JVM
     takes memory as the data grows, so small stacks stay small."""
     configured = os.environ.get("ROSTERSYNC_FIRESTORE_HEAP", "").strip()
