@@ -98,6 +98,11 @@ def sis_terms(district_id: str) -> str:
     return f"{district(district_id)}/sis_terms"
 
 
+def school_state(district_id: str, school_id: str) -> str:
+    """The school's sync state across runs (shared/sync/quiet.py); its mirror lies beneath."""
+    return f"{district(district_id)}/schools/{safe_id(school_id)}"
+
+
 def mirror(district_id: str, school_id: str, resource: str) -> str:
     return f"{district(district_id)}/schools/{safe_id(school_id)}/sis_{resource}"
 
@@ -141,6 +146,11 @@ def usernames(district_id: str) -> str:
 def key_claims(district_id: str) -> str:
     """Which SIS user of which school holds which (hashed) account-match key value."""
     return f"{district(district_id)}/key_claims"
+
+
+def key_values(district_id: str) -> str:
+    """The same claims by value: one document per (hashed) key value naming its holders."""
+    return f"{district(district_id)}/key_values"
 
 
 def class_id_for(section_id: str) -> str:

@@ -26,7 +26,9 @@ def _merge(target: Data, data: Mapping[str, Any]) -> None:
     for key, value in data.items():
         if value is DELETE_FIELD:
             target.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+        elif isinstance(value, Mapping):  # as Firestore: a map merges field by field
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
             _merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)

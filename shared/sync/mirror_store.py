@@ -54,7 +54,10 @@ def write_mirror(
     folder = layout.mirror(district_id, school_id, resource)
     paths = [f"{folder}/{safe_id(r.sourced_id)}" for r in records]
     known = {path: doc.get("hash") for path, doc in store.get_many(paths, ["hash"]).items()}
-    return store.commit(changed_writes(folder, records, known, run_id, now))
+    writes = changed_writes(folder, records, known, run_id, now)
+    if writes:  # the school's plan must be made again (shared/sync/quiet.py)
+        writes.insert(0, Write("set", layout.school_state(district_id, school_id), {"quiet": None}))
+    return max(store.commit(writes) - 1, 0)
 
 
 def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> MirrorDocs:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from shared.districts import load_district
 from shared.ids import safe_id
 from shared.store import layout
-from shared.store.ports import DocumentStore, Filter, Write
+from shared.store.ports import DocumentStore, Write
 from shared.sync import mirror
 from shared.sync.accounts import SisPerson
 from shared.sync.apply import apply_changes
@@ -27,6 +27,7 @@ from shared.sync.mirror_store import MirrorDocs, read_school_mirror
 from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
 from shared.sync.planner import plan_school_sync
 from shared.sync.ports import SyncPorts
+from shared.sync.quiet import Planned, remember, skip_if_quiet, unlinked_users
 from shared.sync.removals import (
     infer_removals,
     keep_evidenced_removals,
@@ -39,7 +40,6 @@ from shared.sync.roster_checks import (
     split_duplicates,
     tobedeleted_in_full,
 )
-from shared.sync.roster_docs import classroom_class_from
 from shared.sync.runs import (
     CANCELLED,
     TERMINAL_SCHOOL_STATES,
@@ -47,33 +47,11 @@ from shared.sync.runs import (
     maybe_finish_run,
     record_warnings,
 )
+from shared.sync.school_inputs import FetchedPages, read_pages, read_school_classes, read_terms
 from shared.sync.watermarks import commit_watermark
 from shared.tasks import SchoolTask
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FetchedPages:
-    """What the run's pages of one school recorded, per resource."""
-
-    ids: dict[str, set[str]]
-    stamps: dict[str, list[str | None]]
-    by_page: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (resource, index, ids)
-
-
-def read_pages(store: DocumentStore, district_id: str, run_id: str, school_id: str) -> FetchedPages:
-    folder = layout.run_part(district_id, run_id, "pages")
-    ids: dict[str, set[str]] = {}
-    stamps: dict[str, list[str | None]] = {}
-    by_page: list[tuple[str, int, tuple[str, ...]]] = []
-    for resource in mirror.SCHOOL_RESOURCES:
-        item = layout.item_key(school_id, resource)
-        pages = [p.data for p in store.query(folder, Filter("item", "==", item))]
-        ids[resource] = {i for p in pages for i in p.get("ids") or ()}
-        stamps[resource] = [p.get("max_modified") for p in pages]
-        by_page += [(resource, int(p.get("index") or 0), tuple(p.get("ids") or ())) for p in pages]
-    return FetchedPages(ids, stamps, tuple(by_page))
 
 
 def fetch_failures(
@@ -110,35 +88,10 @@ def mark_removed(
             if doc["_id"] in gone_ids:
                 doc.update(fields)
                 writes.append(Write("update", f"{folder}/{doc['_id']}", dict(fields)))
-    ports.store.commit(writes)
+    if writes:  # the school's plan must be made again (quiet.py)
+        reset = Write("set", layout.school_state(district_id, school_id), {"quiet": None})
+        ports.store.commit([reset, *writes])
     return []
-
-
-def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:
-
-    def day(value: str | None) -> dt.date | None:
-        return dt.date.fromisoformat(value) if value else None
-
-    return {
-        doc.data["sourcedId"]: Term(
-            doc.data["sourcedId"],
-            day(doc.data.get("start_date")),
-            day(doc.data.get("end_date")),
-            doc.data.get("title") or "",
-        )
-        for doc in store.query(layout.sis_terms(district_id))
-    }
-
-
-def read_school_classes(
-    store: DocumentStore, district_id: str, school_id: str
-) -> list[ClassroomClass]:
-    query = store.query(
-        layout.classes(district_id),
-        Filter("origin", "==", "sis"),
-        Filter("sis.school_id", "==", school_id),
-    )
-    return [classroom_class_from({**doc.data, "_id": doc.id}) for doc in query]
 
 
 def active_people(docs: MirrorDocs) -> dict[str, SisPerson]:
@@ -308,12 +261,17 @@ def _plan_and_apply(
     split = split_duplicates(pages.by_page, task.school_id)
     if run.get("kind") == "full":
         split += tobedeleted_in_full(docs, pages.ids, task.school_id)
-    record_warnings(ports, district_id, run_id, plan.warnings + tuple(split))
+    warnings = plan.warnings + tuple(split)
+    record_warnings(ports, district_id, run_id, warnings)
     if guarded.held:
         store.commit(hold_writes(district_id, run_id, task.school_id, guarded, links))
     if not dry_run:
         _apply(ports, task, guarded, links, pages)
     state = "planned" if dry_run else ("held" if guarded.held else "applied")
+    people, key = active_people(docs), district.match_key
+    unlinked = unlinked_users(plan.warnings, people, key, task.school_id)
+    planned = Planned(state, warnings, len(plan.warnings), docs["enrollments"], unlinked)
+    remember(ports, district, run, task, pages, planned)
     summary = school_summary(plan, guarded)
     labels = {"district": district_id, "run": run_id, "school": task.school_id}
     log.info(
@@ -343,8 +301,12 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
     failures = fetch_failures(store, district_id, run_id, school_id)
     if failures:
         return _fail_school(ports, task, "; ".join(failures))
-    docs = read_school_mirror(store, district_id, school_id)
     pages = read_pages(store, district_id, run_id, school_id)
+    quiet = skip_if_quiet(ports, load_district(store, district_id), run, task, pages)
+    if quiet is not None:
+        _end_school(ports, task, quiet)
+        return {"state": quiet["state"], "counts": quiet["counts"], "quiet": True}
+    docs = read_school_mirror(store, district_id, school_id)
     if run.get("kind") == "full":
         suspect = mark_removed(ports, district_id, run_id, school_id, docs, pages)
         if suspect:

@@ -48,5 +48,5 @@ def test_teacher_changes_racing_the_sync_apply_in_memory_lose_nothing(step_world
 def test_teacher_changes_racing_the_sync_apply_on_firestore_lose_nothing(local_stack) -> None:
     project = local_stack.env()["GOOGLE_CLOUD_PROJECT"]
     store = FirestoreStore(firestore.Client(project=project))
-    losses = _race(store, "race-district", repetitions=8)
-    assert losses == [[]] * 8
+    losses = _race(store, "race-district", repetitions=4)  # the in-memory test repeats 300 times
+    assert losses == [[]] * 4

@@ -1,0 +1,322 @@
+"""A quiet school: one whose plan cannot have moved since its last applied school step, so the
+step skips reading the mirror, linking and planning, and records the same warnings again.
+
+A school is quiet in a run when, against the state its last applied step left
+(``districts/{d}/schools/{school}``, field ``quiet``):
+- no page of the school wrote a mirror document in this run (a page that writes deletes the
+  state, so a run that changed the mirror and never applied it cannot leave one behind);
+- in a full run, its pages carried the same record ids on the same pages (so nothing is removed
+  and the same duplicates are reported); a delta run's pages are not compared;
+- its synced classes (teachers' changes included), the district's terms and the settings the plan
+  reads (filters, thresholds, match key, account creation, selected schools) are unchanged;
+- no date the plan turns on (a term's end, an enrollment's begin or end) has passed since;
+- the users its last plan left unlinked would be left unlinked again: no account appeared for a
+  user with no matching account, a value several accounts held is still held by several, and a
+  value shared with another SIS user is still shared (one ``in`` query per 30 values each).
+Anything else, including a held or dry-run outcome, plans in full."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from shared.ids import digest
+from shared.store import layout
+from shared.store.ports import DocumentStore
+from shared.sync import mirror
+from shared.sync.accounts import MatchKey, SisPerson, key_hash, shared_values
+from shared.sync.district import DistrictConfig
+from shared.sync.linking import accounts_by_key, claims_of
+from shared.sync.model import DataWarning, SchoolPlan, Term
+from shared.sync.ports import SyncPorts
+from shared.sync.roster_checks import split_duplicates
+from shared.sync.runs import record_warnings
+from shared.sync.school_inputs import FetchedPages, read_terms, school_class_docs
+from shared.sync.warning_log import warning_key
+from shared.sync.watermarks import commit_watermark
+from shared.tasks import SchoolTask
+
+UNMATCHED, AMBIGUOUS = "no_matching_account", "ambiguous_account"
+# Warnings a run's own pages decide; a delta's pages differ from the full run's.
+PAGE_CODES = frozenset({"duplicate_sourced_id", "tobedeleted_in_full"})
+MAX_KEYS = 5000  # warnings a state keeps: a school with more always plans (a small document)
+VOLATILE_CLASS_FIELDS = frozenset({"export"})  # the mark export's bookkeeping on a class
+WARNING_FIELDS = tuple(f.name for f in fields(DataWarning))
+
+
+@dataclass(frozen=True)
+class QuietState:
+    inputs: str  # classes, terms and settings
+    pages: str | None  # the full run's ids by page; None after a delta
+    run_id: str  # the run whose warning documents hold the school's warnings
+    warning_keys: tuple[str, ...]
+    warnings: int  # the plan's own warnings, as the school's counts report them
+    valid_until: str | None  # the first day the plan could differ by date alone
+    unmatched: tuple[str, ...]  # match key values no account had
+    ambiguous: tuple[str, ...]  # match key values several accounts had
+    shared: tuple[str, ...]  # hashes of match key values several SIS users held
+
+
+@dataclass(frozen=True)
+class Unlinked:
+    """The users a plan left unlinked for a reason outside their school's SIS records."""
+
+    unmatched: Sequence[str] = ()
+    ambiguous: Sequence[str] = ()
+    shared: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a school step that planned in full leaves for the next run to compare with."""
+
+    state: str  # applied, held or planned
+    warnings: Sequence[DataWarning]  # all it recorded
+    counted: int  # the plan's own
+    enrollments: Sequence[Mapping[str, Any]]  # the mirror's
+    unlinked: Unlinked
+
+
+def state_path(district_id: str, school_id: str) -> str:
+    return layout.school_state(district_id, school_id)
+
+
+def _hash(value: Any) -> str:
+    return digest(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), length=32)
+
+
+def pages_digest(by_page: Iterable[tuple[str, int, Sequence[str]]]) -> str:
+    return _hash(sorted([resource, index, sorted(ids)] for resource, index, ids in by_page))
+
+
+def classes_digest(docs: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+    kept = [(i, {k: v for k, v in d.items() if k not in VOLATILE_CLASS_FIELDS}) for i, d in docs]
+    return _hash(sorted(kept, key=lambda item: item[0]))
+
+
+def settings_digest(district: DistrictConfig, filters: Any) -> str:
+    return _hash(
+        {
+            "filters": filters,
+            "thresholds": asdict(district.thresholds),
+            "match_key": district.match_key,
+            "create_accounts": district.create_accounts,
+            "selected_schools": district.selected_schools,
+        }
+    )
+
+
+def terms_digest(terms: Mapping[str, Term]) -> str:
+    return _hash({term_id: asdict(term) for term_id, term in terms.items()})
+
+
+def next_boundary(
+    enrollments: Iterable[Mapping[str, Any]], terms: Iterable[Term], today: dt.date
+) -> str | None:
+    """The first day after ``today`` on which a term ends or an enrollment begins or ends
+    (the planner's date tests flip then). Pure."""
+    days: list[dt.date] = []
+    for term in terms:
+        if term.end_date:
+            days.append(term.end_date + dt.timedelta(days=1))
+    for doc in enrollments:
+        data = doc.get("data") or {}
+        if data.get("begin_date"):
+            days.append(dt.date.fromisoformat(data["begin_date"]))
+        if data.get("end_date"):
+            days.append(dt.date.fromisoformat(data["end_date"]) + dt.timedelta(days=1))
+    later = [d for d in days if d > today]
+    return min(later).isoformat() if later else None
+
+
+def is_quiet(
+    state: QuietState | None,
+    *,
+    kind: str,
+    written: int,
+    pages: str,
+    inputs: str,
+    today: dt.date,
+) -> bool:
+    """The decision, apart from the reads. Pure."""
+    if state is None or written:
+        return False
+    if kind == "full" and state.pages != pages:
+        return False
+    if kind not in ("full", "delta") or state.inputs != inputs:
+        return False
+    return state.valid_until is None or today < dt.date.fromisoformat(state.valid_until)
+
+
+def load_state(store: DocumentStore, district_id: str, school_id: str) -> QuietState | None:
+    doc = (store.get(state_path(district_id, school_id)) or {}).get("quiet")
+    if not isinstance(doc, Mapping):
+        return None
+    try:
+        lists = ("warning_keys", "unmatched", "ambiguous", "shared")
+        return QuietState(**{**doc, **{name: tuple(doc.get(name) or ()) for name in lists}})
+    except TypeError:  # written by another version: plan in full
+        return None
+
+
+def inputs_digest(
+    store: DocumentStore, district: DistrictConfig, school_id: str, terms: Mapping[str, Term]
+) -> str:
+    filters = (store.get(layout.district(district.district_id)) or {}).get("filters")
+    return _hash(
+        [
+            classes_digest(school_class_docs(store, district.district_id, school_id)),
+            terms_digest(terms),
+            settings_digest(district, filters),
+        ]
+    )
+
+
+def warning_from(doc: Mapping[str, Any]) -> DataWarning:
+    values: dict[str, Any] = {name: doc[name] for name in WARNING_FIELDS if name in doc}
+    return DataWarning(**values)
+
+
+def replayed(
+    store: DocumentStore,
+    district_id: str,
+    state: QuietState,
+    kind: str,
+    by_page: Sequence[tuple[str, int, tuple[str, ...]]],
+    school_id: str,
+) -> list[DataWarning] | None:
+    """The warnings the school's last applied step recorded, read from its run; a delta's
+    page-decided ones come from this run's pages. None when some are gone (plan in full)."""
+    folder = layout.run_part(district_id, state.run_id, "warnings")
+    found = store.get_many([f"{folder}/{key}" for key in state.warning_keys])
+    if len(found) != len(state.warning_keys):
+        return None
+    warnings = [warning_from(doc) for doc in found.values()]
+    if kind == "full":
+        return warnings
+    return [w for w in warnings if w.code not in PAGE_CODES] + split_duplicates(by_page, school_id)
+
+
+def remembered(
+    *,
+    inputs: str,
+    pages: str | None,
+    run_id: str,
+    warnings: Sequence[DataWarning],
+    counted: int,
+    valid_until: str | None,
+    unlinked: Unlinked,
+) -> dict[str, Any] | None:
+    """The state a school step leaves after applying its plan; None when the school must plan
+    in full next time. Pure."""
+    keys = sorted({warning_key(w) for w in warnings})
+    groups = (unlinked.unmatched, unlinked.ambiguous, unlinked.shared)
+    lists = [tuple(sorted(set(values))) for values in groups]
+    if len(keys) + sum(len(v) for v in lists) > MAX_KEYS:
+        return None
+    state = QuietState(inputs, pages, run_id, tuple(keys), counted, valid_until, *lists)
+    return asdict(state)
+
+
+def unlinked_users(
+    warnings: Iterable[DataWarning], people: Mapping[str, SisPerson], key: MatchKey, school_id: str
+) -> Unlinked:
+    """The key values of the school's users the plan left unlinked, by reason. Pure."""
+    found: dict[str, list[str]] = {UNMATCHED: [], AMBIGUOUS: [], f"duplicate_{key}": []}
+    for warning in warnings:
+        person = people.get(warning.sourced_id)
+        ours = warning.code in found and warning.school_id == school_id
+        if ours and person and (value := person.key(key)):
+            found[warning.code].append(value)
+    shared = [key_hash(key, value) for value in found[f"duplicate_{key}"]]
+    return Unlinked(found[UNMATCHED], found[AMBIGUOUS], shared)
+
+
+def links_unchanged(store: DocumentStore, district: DistrictConfig, state: QuietState) -> bool:
+    """Whether the users the school left unlinked would be left unlinked again."""
+    district_id, key = district.district_id, district.match_key
+    if state.unmatched and accounts_by_key(store, district_id, key, state.unmatched):
+        return False  # an account appeared: link it
+    if state.ambiguous:
+        found = accounts_by_key(store, district_id, key, state.ambiguous)
+        if any(len(found.get(value, ())) < 2 for value in state.ambiguous):
+            return False  # the accounts were merged
+    if state.shared:
+        still = shared_values(claims_of(store, district_id, state.shared))
+        return set(still) == set(state.shared)  # else another holder changed its value
+    return True
+
+
+# ---- the school step's two calls -----------------------------------------------------------------
+
+
+def skip_if_quiet(
+    ports: SyncPorts,
+    district: DistrictConfig,
+    run: Mapping[str, Any],
+    task: SchoolTask,
+    pages: FetchedPages,
+) -> dict[str, Any] | None:
+    """For a quiet school: records its warnings again, commits its watermarks and returns the
+    fields its school document ends with. None: the school plans in full."""
+    store, district_id, school_id = ports.store, task.district_id, task.school_id
+    run_id = task.run_id
+    kind = str(run.get("kind"))
+    state = None if run.get("dry_run") else load_state(store, district_id, school_id)
+    if state is None or pages.written:
+        return None
+    inputs = inputs_digest(store, district, school_id, read_terms(store, district_id))
+    today = ports.clock().date()
+    digest_now = pages_digest(pages.by_page)
+    if not is_quiet(state, kind=kind, written=0, pages=digest_now, inputs=inputs, today=today):
+        return None
+    if not links_unchanged(store, district, state):
+        return None
+    warnings = replayed(store, district_id, state, kind, pages.by_page, school_id)
+    if warnings is None:
+        return None
+    record_warnings(ports, district_id, run_id, warnings)
+    for resource in mirror.SCHOOL_RESOURCES:
+        item = layout.item_key(school_id, resource)
+        commit_watermark(store, ports.clock, district_id, run_id, item, pages.stamps[resource])
+    if kind == "full":  # the same warnings, now also recorded by this run
+        store.set(state_path(district_id, school_id), {"quiet": {"run_id": run_id}}, merge=True)
+    counts = {**SchoolPlan(school_id, (), ()).counts(), "warnings": state.warnings}
+    return {
+        "state": "applied",
+        "quiet": True,
+        "counts": counts,
+        "held_counts": {},
+        "hold_reasons": [],
+        "sample": [],
+        "dry_run": False,
+    }
+
+
+def remember(
+    ports: SyncPorts,
+    district: DistrictConfig,
+    run: Mapping[str, Any],
+    task: SchoolTask,
+    pages: FetchedPages,
+    planned: Planned,
+) -> None:
+    """After a school step planned in full: the state a later run compares with, or none when
+    the school did not apply (held, dry run) or must plan again."""
+    store, district_id, school_id = ports.store, task.district_id, task.school_id
+    quiet = None
+    if planned.state == "applied" and run.get("kind") in ("full", "delta"):
+        terms = read_terms(store, district_id)
+        quiet = remembered(
+            inputs=inputs_digest(store, district, school_id, terms),
+            pages=pages_digest(pages.by_page) if run.get("kind") == "full" else None,
+            run_id=task.run_id,
+            warnings=planned.warnings,
+            counted=planned.counted,
+            valid_until=next_boundary(planned.enrollments, terms.values(), ports.clock().date()),
+            unlinked=planned.unlinked,
+        )
+    store.set(state_path(district_id, school_id), {"quiet": quiet})
