@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from shared.ids import safe_id
+from shared.ids import digest, safe_id
 from shared.store import layout
 from shared.store.ports import DocumentStore, Write
 from shared.sync import mirror
@@ -58,6 +58,29 @@ def write_mirror(
     if writes:  # the school's plan must be made again (shared/sync/quiet.py)
         writes.insert(0, Write("set", layout.school_state(district_id, school_id), {"quiet": None}))
     return max(store.commit(writes) - 1, 0)
+
+
+def page_content(records: Sequence[Any]) -> str:
+    """One hash of a page's records and their contents. Pure."""
+    parts = sorted(
+        f"{safe_id(r.sourced_id)}:{mirror.content_hash(r.status, mirror.mirror_data(r))}"
+        for r in records
+    )
+    return digest(*parts, length=32)
+
+
+def unchanged_page(
+    store: DocumentStore, district_id: str, school_id: str, page_key: str, content: str
+) -> bool:
+    """Whether the mirror already holds this page as it is: the school's mirror was not written
+    since the run its quiet state names (quiet.py; any write clears it), and that run received
+    the same page (``page_key``: item and index) with the same contents. Two reads instead of
+    one per record."""
+    quiet = (store.get(layout.school_state(district_id, school_id)) or {}).get("quiet") or {}
+    if not quiet.get("run_id"):
+        return False
+    earlier = store.get(f"{layout.run_part(district_id, quiet['run_id'], 'pages')}/{page_key}")
+    return (earlier or {}).get("content") == content
 
 
 def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> MirrorDocs:

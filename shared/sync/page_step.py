@@ -18,7 +18,7 @@ from shared.store import layout
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import enqueue_item, enqueue_page, split_item
-from shared.sync.mirror_store import write_mirror
+from shared.sync.mirror_store import page_content, unchanged_page, write_mirror
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
@@ -82,14 +82,17 @@ def _fetch(
         page = reader.fetch_page(request)
     parsed = reader.parse_page(page)
     store, run_id, district_id = ports.store, task.run_id, task.district_id
-    written = write_mirror(
-        store, district_id, school_id, resource, run_id, parsed.records, ports.clock()
-    )
+    content = page_content(parsed.records)
+    written = 0
+    if not unchanged_page(store, district_id, school_id, page_key(task, item), content):
+        written = write_mirror(
+            store, district_id, school_id, resource, run_id, parsed.records, ports.clock()
+        )
     record_warnings(
         ports, district_id, run_id, rejection_warnings(parsed, request, resource, school_id)
     )
     doc = page_document(item, task.page_index, page, parsed, written)
-    store.set(page_path(task, item), {**doc, "done_at": ports.clock()})
+    store.set(page_path(task, item), {**doc, "content": content, "done_at": ports.clock()})
     if task.page_index == 0 and page.total is not None:
         per_page = max(page.received, 1)
         fetch = f"{layout.run_part(district_id, run_id, 'fetches')}/{item}"
@@ -109,10 +112,12 @@ def _fetch(
     return page.next
 
 
+def page_key(task: PageTask, item: str) -> str:
+    return f"{item}~~{task.page_index:05d}"
+
+
 def page_path(task: PageTask, item: str) -> str:
-    return (
-        f"{layout.run_part(task.district_id, task.run_id, 'pages')}/{item}~~{task.page_index:05d}"
-    )
+    return f"{layout.run_part(task.district_id, task.run_id, 'pages')}/{page_key(task, item)}"
 
 
 def _recorded_next(doc: dict[str, Any]) -> PageRequest | None:

@@ -175,3 +175,24 @@ def test_a_value_no_longer_shared_links_the_user_of_the_other_school(make_sis, s
     assert not all(_quiet(step_world, district, r)[SCHOOLS[0]] for r in runs)
     link = step_world.store.get(layout.account_link(district, first)) or {}
     assert link.get("account_id"), "the first school's user is linked once the value is its own"
+
+
+def test_an_unchanged_page_reads_no_record_of_the_mirror(world, monkeypatch) -> None:
+    step_world, district, running = world
+    asked: list[str] = []
+    get_many = step_world.store.get_many
+
+    def counting(paths, fields=None):
+        asked.extend(p for p in paths if "/sis_" in p)
+        return get_many(paths, fields)
+
+    monkeypatch.setattr(step_world.store, "get_many", counting)
+    _sync(step_world, district)
+    first, asked[:] = len(asked), []
+    _sync(step_world, district)
+    assert asked == []  # two reads a page instead of one per record
+    student = next(u for u in running.sis.store.all("users") if u["roles"][0]["role"] == "student")
+    running.sis.store.patch("users", student["sourcedId"], {"givenName": "Renamed"})
+    _sync(step_world, district)
+    # the page with the change, and the school's pages after it (its state is cleared)
+    assert 0 < len(asked) < first
