@@ -14,12 +14,12 @@ does not depend on the order of the steps or on duplicate deliveries."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shared.ids import digest, safe_id
+from shared.ids import safe_id
 from shared.store import layout
 from shared.store.ports import DELETE_FIELD, DocumentStore, Filter, Write
 from shared.sync.accounts import (
@@ -27,9 +27,7 @@ from shared.sync.accounts import (
     Claim,
     MatchKey,
     SisPerson,
-    claim_document,
     generate_username,
-    key_hash,
     link_document,
     match_accounts,
     membership_clears,
@@ -39,9 +37,11 @@ from shared.sync.accounts import (
     unlinked_document,
 )
 from shared.sync.district import MATCH_KEYS, DistrictConfig
+from shared.sync.key_claims import claim_keys, claims_of
 from shared.sync.model import DataWarning
 
 KEY_VALUES_PER_QUERY = 30  # Firestore's limit for an "in" filter
+QUERIES_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -79,89 +79,22 @@ def read_links(
 def accounts_by_key(
     store: DocumentStore, district_id: str, key: str, values: Sequence[str]
 ) -> dict[str, list[str]]:
+    """The accounts holding each value: one ``in`` query per 30 values, a few at a time (each
+    waits mostly on the database)."""
+
+    def holders(chunk: list[str]) -> list[tuple[str, str]]:
+        query = store.query(layout.accounts(district_id), Filter(f"match_keys.{key}", "in", chunk))
+        return [(doc.data["match_keys"][key], doc.id) for doc in query]
+
+    chunks = [
+        list(values[start : start + KEY_VALUES_PER_QUERY])
+        for start in range(0, len(values), KEY_VALUES_PER_QUERY)
+    ]
     found: dict[str, list[str]] = {}
-    for start in range(0, len(values), KEY_VALUES_PER_QUERY):
-        chunk = list(values[start : start + KEY_VALUES_PER_QUERY])
-        for doc in store.query(
-            layout.accounts(district_id), Filter(f"match_keys.{key}", "in", chunk)
-        ):
-            value = (doc.data.get("match_keys") or {}).get(key)
-            if isinstance(value, str):
-                found.setdefault(value, []).append(doc.id)
-    return found
-
-
-# ---- key claims: who holds which key value, district-wide ---------------------------------------
-
-
-def _claim_path(district_id: str, school_id: str, user_id: str) -> str:
-    return f"{layout.key_claims(district_id)}/{digest(school_id, user_id, length=32)}"
-
-
-def claim_keys(
-    store: DocumentStore,
-    district_id: str,
-    key: MatchKey,
-    school_id: str,
-    people: Sequence[SisPerson],
-    now: dt.datetime,
-) -> tuple[dict[str, str], set[str]]:
-    """Records the (hashed) key value each user of the school holds and releases the claims of
-    users the school no longer has; writes only what changed. Returns the hash by user id and
-    the users whose claim changed."""
-    wanted = {p.sourced_id: key_hash(key, v) for p in people if (v := p.key(key))}
-    held: dict[str, str | None] = {}
-    for doc in store.query(layout.key_claims(district_id), Filter("school_id", "==", school_id)):
-        # a claim written before the by-value documents existed counts as changed (indexed again)
-        indexed = doc.data.get("indexed") or doc.data.get("value_hash") is None
-        held[str(doc.data.get("sis_user_id"))] = doc.data.get("value_hash") if indexed else "?"
-    changed: dict[str, str | None] = {u: h for u, h in wanted.items() if held.get(u) != h}
-    changed.update({u: None for u, h in held.items() if u not in wanted and h is not None})
-    # by value first: a step that fails between the two is repeated, finding the claims changed
-    store.commit(_by_value_writes(district_id, school_id, held, changed))
-    store.commit(
-        Write(
-            "set",
-            _claim_path(district_id, school_id, user_id),
-            {**claim_document(user_id, school_id, value_hash, now), "indexed": True},
-        )
-        for user_id, value_hash in changed.items()
-    )
-    return wanted, set(changed)
-
-
-def _by_value_writes(
-    district_id: str,
-    school_id: str,
-    held: Mapping[str, str | None],
-    changed: Mapping[str, str | None],
-) -> list[Write]:
-    """A changed claim leaves its old value's document and joins its new one (a field of its
-    own in each, so steps of other schools writing the same value do not collide)."""
-    folder, writes = layout.key_values(district_id), []
-    for user_id, value_hash in changed.items():
-        holder = digest(school_id, user_id, length=32)
-        old = held.get(user_id)
-        if old and old != "?":
-            writes.append(Write("merge", f"{folder}/{old}", {"holders": {holder: DELETE_FIELD}}))
-        if value_hash:
-            entry = {"sis_user_id": user_id, "school_id": school_id}
-            writes.append(Write("merge", f"{folder}/{value_hash}", {"holders": {holder: entry}}))
-    return writes
-
-
-def claims_of(
-    store: DocumentStore, district_id: str, hashes: Iterable[str]
-) -> dict[str, list[Claim]]:
-    """Every school's claims on these key values, by value hash: one batched read of the values'
-    documents."""
-    folder = layout.key_values(district_id)
-    docs = store.get_many([f"{folder}/{value_hash}" for value_hash in sorted(set(hashes))])
-    found: dict[str, list[Claim]] = defaultdict(list)
-    for path, doc in docs.items():
-        for holder in sorted((doc.get("holders") or {}).values(), key=lambda h: h["sis_user_id"]):
-            claim = Claim(str(holder["sis_user_id"]), str(holder["school_id"]))
-            found[path.rsplit("/", 1)[-1]].append(claim)
+    with ThreadPoolExecutor(max_workers=QUERIES_AT_ONCE) as pool:
+        for pairs in pool.map(holders, chunks):
+            for value, account_id in pairs:
+                found.setdefault(value, []).append(account_id)
     return found
 
 
