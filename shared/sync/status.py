@@ -26,7 +26,7 @@ RUN_FIELDS = (
     "source",  # a CSV package's run: "csv" and its package
     "package",
 )
-SCHOOL_FIELDS = ("state", "counts", "held_counts", "hold_reasons", "reason", "where")
+SCHOOL_FIELDS = ("state", "counts", "held_counts", "hold_reasons", "reason", "where", "quiet")
 
 
 def _shown_failure(failure: Any) -> Any:

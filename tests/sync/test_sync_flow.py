@@ -102,6 +102,7 @@ def test_unchanged_resync_writes_no_record_documents(make_sis, sync_harness) -> 
     assert sync_harness.pages_written(district, second["run_id"]) == 0
     assert second["counts"]["students_added"] == 0
     assert sync_harness.classes(district) == before
+    assert {s.get("quiet") for s in second["schools"].values()} == {True}  # nothing was planned
 
 
 def test_delta_sync_applies_changes_and_tobedeleted(make_sis, sync_harness) -> None:
