@@ -9,7 +9,7 @@ A school is quiet in a run when, against the state its last applied step left
   and the same duplicates are reported); a delta run's pages are not compared;
 - its synced classes (teachers' changes included), the district's terms and the settings the plan
   reads (filters, thresholds, match key, account creation, selected schools) are unchanged;
-- no date the plan turns on (a term's end, an enrollment's begin or end) has passed since;
+- no date the plan turns on (a term's or an enrollment's begin or end) has passed since;
 - the users its last plan left unlinked would be left unlinked again: no account appeared for a
   user with no matching account, a value several accounts held is still held by several, and a
   value shared with another SIS user is still shared (one ``in`` query per 30 values each).
@@ -117,10 +117,12 @@ def terms_digest(terms: Mapping[str, Term]) -> str:
 def next_boundary(
     enrollments: Iterable[Mapping[str, Any]], terms: Iterable[Term], today: dt.date
 ) -> str | None:
-    """The first day after ``today`` on which a term ends or an enrollment begins or ends
-    (the planner's date tests flip then). Pure."""
+    """The first day after ``today`` on which a term or an enrollment begins or ends (the
+    planner's date tests flip then). Pure."""
     days: list[dt.date] = []
     for term in terms:
+        if term.start_date:
+            days.append(term.start_date)
         if term.end_date:
             days.append(term.end_date + dt.timedelta(days=1))
     for doc in enrollments:
