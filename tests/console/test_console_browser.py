@@ -214,6 +214,18 @@ def test_a_data_warning_shows_with_its_fix_and_downloads_as_csv(
     assert "malformed_email" in csv and student["sourcedId"] in csv
 
 
+def test_a_school_whose_plan_could_not_have_moved_shows_as_unchanged(
+    console: Console, make_sis: MakeSis, sync_harness: SyncHarness
+) -> None:
+    running = make_sis(students=40)
+    district = sync_harness.register(running)
+    sync_harness.sync(district)
+    again = sync_harness.sync(district)
+    console.open(district, f"/runs/{again['run_id']}")
+    console.css_text("#run-schools tr[data-school-id]", "applied (unchanged since its last sync)")
+    console.shot("run-quiet-school")
+
+
 def _downloaded_csv(folder: Path) -> str | bool:
     done = [p for p in folder.glob("*.csv") if p.stat().st_size]
     return done[0].read_text() if done else False

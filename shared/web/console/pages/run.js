@@ -17,6 +17,12 @@ function describeChange(change) {
   return parts.join('; ') || 'other change';
 }
 
+// A quiet school's plan could not have moved, so its step only recorded its warnings again.
+function schoolState(school) {
+  if (!school.state) return '—';
+  return school.quiet ? `${school.state} (unchanged since its last sync)` : school.state;
+}
+
 function holdsView(holds, names) {
   return holds.map(({ school, detail }) => h('section', { class: 'hold', 'data-school-id': school },
     h('h3', {}, names[school] || school),
@@ -90,7 +96,7 @@ export function render(ctx, container, [runId]) {
       h('dt', {}, 'Duration'), h('dd', {}, duration(status)),
       status.failure ? [h('dt', {}, 'Failure'), h('dd', {}, `${status.failure.reason || ''}${status.failure.where ? ` (at ${status.failure.where})` : ''}`)] : null);
     const rows = Object.entries(status.schools || {}).map(([id, school]) => h('tr', { 'data-school-id': id },
-      h('td', {}, names[id] || id), h('td', {}, school.state || '—'), h('td', {}, countsText(school.counts)),
+      h('td', {}, names[id] || id), h('td', {}, schoolState(school)), h('td', {}, countsText(school.counts)),
       h('td', {}, countsText(school.held_counts)), h('td', {}, (school.hold_reasons || []).join('; ') || school.reason || '—')));
     put(schools, table('run-schools', 'Schools of this run', ['School', 'State', 'Changes', 'Held back', 'Why held / failure'],
       rows.length ? rows : h('tr', {}, h('td', { colspan: 5 }, 'No school has started yet.'))));
