@@ -26,6 +26,12 @@ BATCH = 400  # writes per commit (production's request limit is 10 MiB and 500 w
 GET_MANY = 300  # documents per batched read
 
 
+# A transaction that meets another writer of the same document (a teacher's change and the sync's
+# apply on one class) is tried again; the client's default of 5 attempts ran out on the emulator
+# under load ("Transaction lock timeout", tests/classroom/test_concurrent_changes.py).
+TRANSACTION_ATTEMPTS = 20
+
+
 def make_firestore_client(project_id: str) -> Client:
     from google.cloud import firestore
 
@@ -163,7 +169,7 @@ class FirestoreStore:
             transaction.update(ref, _update_data(data))
             return True
 
-        return bool(change(self._db.transaction()))
+        return bool(change(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)))
 
     def update_with(self, path: str, build: Build) -> bool:
         from google.cloud import firestore
@@ -186,4 +192,4 @@ class FirestoreStore:
                     transaction.set(target, _value(write.data), merge=write.op == "merge")
             return True
 
-        return bool(change(self._db.transaction()))
+        return bool(change(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)))
