@@ -33,14 +33,19 @@ def claim_keys(
     the users whose claim changed."""
     wanted = {p.sourced_id: key_hash(key, v) for p in people if (v := p.key(key))}
     held: dict[str, str | None] = {}
+    unindexed: set[str] = set()  # claimed before the by-value documents existed: indexed again
     for doc in store.query(layout.key_claims(district_id), Filter("school_id", "==", school_id)):
-        # a claim written before the by-value documents existed counts as changed (indexed again)
-        indexed = doc.data.get("indexed") or doc.data.get("value_hash") is None
-        held[str(doc.data.get("sis_user_id"))] = doc.data.get("value_hash") if indexed else "?"
-    changed: dict[str, str | None] = {u: h for u, h in wanted.items() if held.get(u) != h}
+        user_id, value_hash = str(doc.data.get("sis_user_id")), doc.data.get("value_hash")
+        held[user_id] = value_hash
+        if value_hash is not None and not doc.data.get("indexed"):
+            unindexed.add(user_id)
+    changed: dict[str, str | None] = {
+        u: h for u, h in wanted.items() if held.get(u) != h or u in unindexed
+    }
     changed.update({u: None for u, h in held.items() if u not in wanted and h is not None})
     # by value first: a step that fails between the two is repeated, finding the claims changed
-    store.commit(_by_value_writes(district_id, school_id, held, changed))
+    indexed = {u: h for u, h in held.items() if u not in unindexed}
+    store.commit(_by_value_writes(district_id, school_id, indexed, changed))
     store.commit(
         Write(
             "set",
@@ -64,7 +69,7 @@ def _by_value_writes(
     for user_id, value_hash in changed.items():
         holder = digest(school_id, user_id, length=32)
         old = held.get(user_id)
-        if old and old != "?":
+        if old and old != value_hash:
             writes.append(Write("merge", f"{folder}/{old}", {"holders": {holder: DELETE_FIELD}}))
         if value_hash:
             entry = {"sis_user_id": user_id, "school_id": school_id}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from shared.ids import digest, safe_id
@@ -16,15 +17,32 @@ from shared.sync import mirror
 MirrorDocs = dict[str, list[dict[str, Any]]]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A parsed record as the mirror keeps it, with its content hash (computed once a page)."""
+
+    record: Any
+    data: dict[str, Any]
+    content: str
+
+
+def entries(records: Sequence[Any]) -> list[Entry]:
+    """Pure."""
+    out = []
+    for record in records:
+        data = mirror.mirror_data(record)
+        out.append(Entry(record, data, mirror.content_hash(record.status, data)))
+    return out
+
+
 def changed_writes(
-    folder: str, records: Sequence[Any], known: Mapping[str, Any], run_id: str, now: dt.datetime
+    folder: str, page: Sequence[Entry], known: Mapping[str, Any], run_id: str, now: dt.datetime
 ) -> list[Write]:
     """Writes for the records whose content differs from the stored hash. Pure."""
     writes = []
-    for record in records:
+    for entry in page:
+        record, data, content = entry.record, entry.data, entry.content
         path = f"{folder}/{safe_id(record.sourced_id)}"
-        data = mirror.mirror_data(record)
-        content = mirror.content_hash(record.status, data)
         if known.get(path) == content:
             continue
         doc = {
@@ -46,27 +64,23 @@ def write_mirror(
     school_id: str,
     resource: str,
     run_id: str,
-    records: Sequence[Any],
+    page: Sequence[Entry],
     now: dt.datetime,
 ) -> int:
-    if not records:
+    if not page:
         return 0
     folder = layout.mirror(district_id, school_id, resource)
-    paths = [f"{folder}/{safe_id(r.sourced_id)}" for r in records]
+    paths = [f"{folder}/{safe_id(e.record.sourced_id)}" for e in page]
     known = {path: doc.get("hash") for path, doc in store.get_many(paths, ["hash"]).items()}
-    writes = changed_writes(folder, records, known, run_id, now)
+    writes = changed_writes(folder, page, known, run_id, now)
     if writes:  # the school's plan must be made again (shared/sync/quiet.py)
         writes.insert(0, Write("set", layout.school_state(district_id, school_id), {"quiet": None}))
     return max(store.commit(writes) - 1, 0)
 
 
-def page_content(records: Sequence[Any]) -> str:
+def page_content(page: Sequence[Entry]) -> str:
     """One hash of a page's records and their contents. Pure."""
-    parts = sorted(
-        f"{safe_id(r.sourced_id)}:{mirror.content_hash(r.status, mirror.mirror_data(r))}"
-        for r in records
-    )
-    return digest(*parts, length=32)
+    return digest(*sorted(f"{safe_id(e.record.sourced_id)}:{e.content}" for e in page), length=32)
 
 
 def unchanged_page(

@@ -18,7 +18,7 @@ from shared.store import layout
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import enqueue_item, enqueue_page, split_item
-from shared.sync.mirror_store import page_content, unchanged_page, write_mirror
+from shared.sync.mirror_store import entries, page_content, unchanged_page, write_mirror
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
@@ -82,11 +82,12 @@ def _fetch(
         page = reader.fetch_page(request)
     parsed = reader.parse_page(page)
     store, run_id, district_id = ports.store, task.run_id, task.district_id
-    content = page_content(parsed.records)
+    page_entries = entries(parsed.records)
+    content = page_content(page_entries)
     written = 0
     if not unchanged_page(store, district_id, school_id, page_key(task, item), content):
         written = write_mirror(
-            store, district_id, school_id, resource, run_id, parsed.records, ports.clock()
+            store, district_id, school_id, resource, run_id, page_entries, ports.clock()
         )
     record_warnings(
         ports, district_id, run_id, rejection_warnings(parsed, request, resource, school_id)

@@ -26,7 +26,6 @@ from typing import Any
 from shared.ids import digest
 from shared.store import layout
 from shared.store.ports import DocumentStore
-from shared.sync import mirror
 from shared.sync.accounts import MatchKey, SisPerson, key_hash, shared_values
 from shared.sync.district import DistrictConfig
 from shared.sync.key_claims import claims_of
@@ -37,7 +36,7 @@ from shared.sync.roster_checks import split_duplicates
 from shared.sync.runs import record_warnings
 from shared.sync.school_inputs import FetchedPages, read_terms, school_class_docs
 from shared.sync.warning_log import warning_key
-from shared.sync.watermarks import commit_watermark
+from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
 
 UNMATCHED, AMBIGUOUS = "no_matching_account", "ambiguous_account"
@@ -274,7 +273,10 @@ def skip_if_quiet(
     inputs = inputs_digest(store, district, school_id, read_terms(store, district_id))
     today = ports.clock().date()
     digest_now = pages_digest(pages.by_page)
-    if not is_quiet(state, kind=kind, written=0, pages=digest_now, inputs=inputs, today=today):
+    written = pages.written
+    if not is_quiet(
+        state, kind=kind, written=written, pages=digest_now, inputs=inputs, today=today
+    ):
         return None
     if not links_unchanged(store, district, state):
         return None
@@ -282,9 +284,7 @@ def skip_if_quiet(
     if warnings is None:
         return None
     record_warnings(ports, district_id, run_id, warnings)
-    for resource in mirror.SCHOOL_RESOURCES:
-        item = layout.item_key(school_id, resource)
-        commit_watermark(store, ports.clock, district_id, run_id, item, pages.stamps[resource])
+    commit_school_watermarks(store, ports.clock, district_id, run_id, school_id, pages.stamps)
     if kind == "full":  # the same warnings, now also recorded by this run
         store.set(state_path(district_id, school_id), {"quiet": {"run_id": run_id}}, merge=True)
     counts = {**SchoolPlan(school_id, (), ()).counts(), "warnings": state.warnings}

@@ -48,7 +48,7 @@ from shared.sync.runs import (
     record_warnings,
 )
 from shared.sync.school_inputs import FetchedPages, read_pages, read_school_classes, read_terms
-from shared.sync.watermarks import commit_watermark
+from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
 
 log = logging.getLogger(__name__)
@@ -241,20 +241,18 @@ def _apply(
 ) -> None:
     store, district_id, run_id = ports.store, task.district_id, task.run_id
     apply_changes(store, district_id, run_id, guarded.proceed, links, ports.clock())
-    for resource in mirror.SCHOOL_RESOURCES:
-        item = layout.item_key(task.school_id, resource)
-        commit_watermark(store, ports.clock, district_id, run_id, item, pages.stamps[resource])
+    commit_school_watermarks(store, ports.clock, district_id, run_id, task.school_id, pages.stamps)
 
 
 def _plan_and_apply(
     ports: SyncPorts,
+    district: DistrictConfig,
     task: SchoolTask,
     run: Mapping[str, Any],
     docs: MirrorDocs,
     pages: FetchedPages,
 ) -> dict[str, Any]:
     store, district_id, run_id = ports.store, task.district_id, task.run_id
-    district = load_district(store, district_id)
     dry_run = bool(run.get("dry_run"))
     plan, current, links = _plan(ports, district, run, task, docs, pages)
     guarded = guard(plan, current, district)
@@ -302,7 +300,8 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
     if failures:
         return _fail_school(ports, task, "; ".join(failures))
     pages = read_pages(store, district_id, run_id, school_id)
-    quiet = skip_if_quiet(ports, load_district(store, district_id), run, task, pages)
+    district = load_district(store, district_id)
+    quiet = skip_if_quiet(ports, district, run, task, pages)
     if quiet is not None:
         _end_school(ports, task, quiet)
         return {"state": quiet["state"], "counts": quiet["counts"], "quiet": True}
@@ -311,4 +310,4 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
         suspect = mark_removed(ports, district_id, run_id, school_id, docs, pages)
         if suspect:
             return _fail_school(ports, task, SUSPECT.format(", ".join(suspect)))
-    return _plan_and_apply(ports, task, run, docs, pages)
+    return _plan_and_apply(ports, district, task, run, docs, pages)

@@ -5,11 +5,12 @@ records modified after it, less an overlap for clock skew between SIS servers.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from shared.oneroster.gradebook import timestamp
 from shared.store import layout
 from shared.store.ports import DocumentStore
+from shared.sync.mirror import SCHOOL_RESOURCES
 from shared.sync.ports import Clock
 
 DELTA_OVERLAP = dt.timedelta(minutes=10)
@@ -61,3 +62,17 @@ def commit_watermark(
     path = f"{layout.watermarks(district_id)}/{item}"
     if advances(candidate, (store.get(path) or {}).get("value")):
         store.set(path, {"value": candidate, "run_id": run_id, "at": clock()})
+
+
+def commit_school_watermarks(
+    store: DocumentStore,
+    clock: Clock,
+    district_id: str,
+    run_id: str,
+    school_id: str,
+    stamps: Mapping[str, Iterable[str | None]],
+) -> None:
+    """Each of the school's resources, from the stamps its run's pages recorded."""
+    for resource in SCHOOL_RESOURCES:
+        item = layout.item_key(school_id, resource)
+        commit_watermark(store, clock, district_id, run_id, item, stamps[resource])
