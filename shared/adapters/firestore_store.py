@@ -133,6 +133,17 @@ class FirestoreStore:
         for snapshot in query.stream():
             yield Doc(snapshot.id, snapshot.reference.path, snapshot.to_dict() or {})
 
+    def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
+        # A collection group query whose parent is a document, not the database root
+        # (RunQuery's StructuredQuery.CollectionSelector with all_descendants): on the emulator
+        # it costs what it returns, where one query per collection also pays for every
+        # document stored (docs/bench.md).
+        from google.cloud.firestore_v1.query import CollectionGroup
+
+        group = CollectionGroup(self._db.collection(f"{parent}/{collection_id}"))
+        for snapshot in group.stream():
+            yield Doc(snapshot.id, snapshot.reference.path, snapshot.to_dict() or {})
+
     def page(
         self,
         collection: str,

@@ -12,11 +12,11 @@ stored."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shared.store import layout
-from shared.store.ports import DocumentStore
+from shared.store.ports import Doc, DocumentStore
 
 CHECKED = ("sent", "unchanged", "held")
 
@@ -44,20 +44,19 @@ def as_seen(export: Mapping[str, Any], run: dt.datetime | None) -> tuple[Any, An
     return state, attempted
 
 
-def mark_states(
-    store: DocumentStore, marks_path: str, run: dt.datetime | None = None
-) -> dict[str, dict[str, Any]]:
-    marks = {}
-    for mark in store.query(marks_path):
-        state, attempted = as_seen(mark.data.get("export") or {}, run)
-        marks[mark.id] = {"state": state, "message": (mark.data.get("export") or {}).get("message")}
+def mark_states(marks: Iterable[Doc], run: dt.datetime | None = None) -> dict[str, dict[str, Any]]:
+    states = {}
+    for mark in marks:
+        export = mark.data.get("export") or {}
+        state, attempted = as_seen(export, run)
+        states[mark.id] = {"state": state, "message": export.get("message")}
         if attempted:
-            marks[mark.id]["last_attempt_at"] = _iso(attempted)
-    return marks
+            states[mark.id]["last_attempt_at"] = _iso(attempted)
+    return states
 
 
 def assignment_state(
-    store: DocumentStore, path: str, data: Mapping[str, Any], run: dt.datetime | None
+    marks: Iterable[Doc], path: str, data: Mapping[str, Any], run: dt.datetime | None
 ) -> dict[str, Any]:
     published = data.get("state", "published") == "published"
     state, attempted = as_seen(data.get("export") or {}, run if published else None)
@@ -68,7 +67,7 @@ def assignment_state(
         "state": state or "pending",
         "message": (data.get("export") or {}).get("message"),
         "last_attempt_at": _iso(attempted) if attempted else None,
-        "marks": mark_states(store, f"{path}/marks", run if exported else None),
+        "marks": mark_states(marks, run if exported else None),
     }
 
 
@@ -76,8 +75,11 @@ def export_status(
     store: DocumentStore, district_id: str, class_id: str, cls: Mapping[str, Any]
 ) -> dict[str, Any]:
     run = last_export(cls)
+    marks: dict[str, list[Doc]] = {}  # by assignment path, read in one query
+    for mark in store.descendants(layout.class_doc(district_id, class_id), "marks"):
+        marks.setdefault(mark.path.rsplit("/", 2)[0], []).append(mark)
     assignments = [
-        assignment_state(store, doc.path, doc.data, run)
+        assignment_state(marks.get(doc.path, []), doc.path, doc.data, run)
         for doc in store.query(layout.coursework(district_id, class_id))
     ]
     summary = {k: _iso(v) for k, v in (cls.get("export") or {}).items()}

@@ -135,6 +135,16 @@ class MemoryStore:
             ]
         return iter(hits[:limit] if limit is not None else hits)
 
+    def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
+        prefix = parent + "/"
+        with self._lock:
+            hits = [
+                Doc(path.rsplit("/", 1)[-1], path, copy.deepcopy(data))
+                for path, data in sorted(self._docs.items())
+                if path.startswith(prefix) and path.split("/")[-2] == collection_id
+            ]
+        return iter(hits)
+
     def count(self, collection: str, *filters: Filter) -> int:
         return sum(1 for _ in self.query(collection, *filters))
 

@@ -139,6 +139,11 @@ class DocumentStore(Protocol):
         self, collection: str, *filters: Filter, limit: int | None = None
     ) -> Iterator[Doc]: ...
 
+    def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
+        """Every document of a collection named ``collection_id`` anywhere under the document
+        ``parent``, in path order: one query however many such collections there are."""
+        ...
+
     def count(self, collection: str, *filters: Filter) -> int: ...
 
     def page(

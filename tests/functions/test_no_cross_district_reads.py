@@ -70,6 +70,10 @@ class ReadLog:
         self.reads.append(collection)
         return self.store.query(collection, *filters, limit=limit)
 
+    def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
+        self.reads.append(f"{parent}/{collection_id}")
+        return self.store.descendants(parent, collection_id)
+
     def count(self, collection: str, *filters: Filter) -> int:
         self.reads.append(collection)
         return self.store.count(collection, *filters)
