@@ -35,6 +35,11 @@ class Conflict(RostersyncError):
     """It exists, but its state does not allow this now."""
 
 
+class Busy(RostersyncError):
+    """Others changed the same record at the same moment, each time it was tried; nothing was
+    written, and trying again shortly will do. Not a Conflict: a task that meets it is retried."""
+
+
 class RunFailure(RostersyncError):
     """Ends a sync run (or one school of it); recorded on the run with where it happened."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shared.errors import Busy
 from shared.store.ports import (
     DELETE_FIELD,
     ArrayUnion,
@@ -30,6 +31,10 @@ GET_MANY = 300  # documents per batched read
 # apply on one class) is tried again; the client's default of 5 attempts ran out on the emulator
 # under load ("Transaction lock timeout", tests/classroom/test_concurrent_changes.py).
 TRANSACTION_ATTEMPTS = 20
+BUSY = (
+    "Someone else changed this at the same moment, each time it was tried; nothing was written. "
+    "Please try again in a moment."
+)
 
 
 def make_firestore_client(project_id: str) -> Client:
@@ -64,8 +69,9 @@ def _update_data(data: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 class FirestoreStore:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, transaction_attempts: int = TRANSACTION_ATTEMPTS) -> None:
         self._db = client
+        self._attempts = transaction_attempts
 
     def __repr__(self) -> str:
         return f"FirestoreStore(project={self._db.project!r})"
@@ -168,11 +174,8 @@ class FirestoreStore:
     def update_if(
         self, path: str, condition: Callable[[Data | None], bool], data: Mapping[Any, Any]
     ) -> bool:
-        from google.cloud import firestore
-
         ref = self._db.document(path)
 
-        @firestore.transactional
         def change(transaction: Any) -> bool:
             snapshot = ref.get(transaction=transaction)
             if not condition((snapshot.to_dict() or {}) if snapshot.exists else None):
@@ -180,14 +183,11 @@ class FirestoreStore:
             transaction.update(ref, _update_data(data))
             return True
 
-        return bool(change(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)))
+        return self._transaction(change)
 
     def update_with(self, path: str, build: Build) -> bool:
-        from google.cloud import firestore
-
         ref = self._db.document(path)
 
-        @firestore.transactional
         def change(transaction: Any) -> bool:
             snapshot = ref.get(transaction=transaction)
             update = build((snapshot.to_dict() or {}) if snapshot.exists else None)
@@ -203,4 +203,24 @@ class FirestoreStore:
                     transaction.set(target, _value(write.data), merge=write.op == "merge")
             return True
 
-        return bool(change(self._db.transaction(max_attempts=TRANSACTION_ATTEMPTS)))
+        return self._transaction(change)
+
+    def _transaction(self, change: Callable[[Any], bool]) -> bool:
+        """Runs the transactional ``change``; Busy when every attempt collided with other
+        writers (the client then raises a bare ValueError after its last attempt)."""
+        from google.cloud import firestore
+
+        attempts = 0
+
+        @firestore.transactional
+        def counted(transaction: Any) -> bool:
+            nonlocal attempts
+            attempts += 1
+            return change(transaction)
+
+        try:
+            return bool(counted(self._db.transaction(max_attempts=self._attempts)))
+        except ValueError:
+            if attempts < self._attempts:
+                raise
+            raise Busy(BUSY) from None

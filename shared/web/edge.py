@@ -20,7 +20,15 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, Unauthenticated
+from shared.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    Unauthenticated,
+)
 from shared.oneroster.errors import OneRosterError, TransientError
 
 log = logging.getLogger(__name__)
@@ -104,6 +112,8 @@ ERROR_KINDS: tuple[tuple[type[Exception], int, str, str], ...] = (
     (Forbidden, 403, "forbidden", "Not allowed"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "The state does not allow this"),
+    # a transaction that kept colliding: nothing written; callers and Cloud Tasks retry
+    (Busy, 409, "busy", "Changed by someone else at the same moment"),
     # the SIS may recover: callers and Cloud Tasks retry
     (TransientError, 503, "sis-unavailable", "The SIS is unavailable for now"),
     # a permanent SIS or connection-settings problem
