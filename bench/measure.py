@@ -30,7 +30,7 @@ ADMIN, TEACHER = "admin@bench.example.org", "teacher@bench.example.org"
 DISTRICT = "bench-district"
 CSV_DISTRICT = "bench-csv-district"  # the same district, imported from a CSV package
 SYNC_STAGES = ("full", "resync", "delta", "csv")
-POLL_SECONDS = 2.0  # status reads run on the same functions process as the tasks: keep them rare
+POLL_SECONDS = 2.0  # status reads run on the same functions server as the tasks: keep them rare
 RAW_DOCS, RAW_BATCH = 20_000, 500
 TOKEN_LIFETIME = 600.0  # seconds a fetched ID token is reused (the issuer's last an hour)
 
@@ -437,8 +437,8 @@ def export_stage(bench: Bench, class_ids: list[str], stage: str) -> dict[str, An
         requests.post(
             f"{bench.functions}/export_teacher/districts/{DISTRICT}/classes/{class_id}/export",
             headers=bench.headers(TEACHER),
-            # Locally one functions process serves the requests and the tasks: the export
-            # queue's 10 concurrent dispatches can hold all its threads for minutes.
+            # Locally one functions server serves the requests and the tasks: the export
+            # queue's 10 concurrent dispatches can hold most of its threads for minutes.
             timeout=600,
         ).raise_for_status()
     finished = wait_exports(bench, class_ids, stage)

@@ -1,5 +1,8 @@
-"""Serves every HTTP function of functions/main.py from one gunicorn process on 127.0.0.1, each
+"""Serves every HTTP function of functions/main.py from one gunicorn server on 127.0.0.1, each
 under `/<target>`, through functions-framework's own app factory (as Cloud Functions runs it).
+Two worker processes by default, so requests and tasks run side by side on two cores, as Cloud
+Functions runs them on several instances (threads alone share one interpreter lock); each
+worker is an instance: nothing but Firestore is shared between them.
 
     python -m tools.serve_functions --port 8081
 """
@@ -45,6 +48,7 @@ def build_app() -> DispatcherMiddleware:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -53,7 +57,7 @@ def main() -> int:
         "--bind",
         f"127.0.0.1:{args.port}",
         "--workers",
-        "1",
+        str(args.workers),
         "--threads",
         str(args.threads),
         "--timeout",
