@@ -84,16 +84,15 @@ def page_content(page: Sequence[Entry]) -> str:
 
 
 def unchanged_page(
-    store: DocumentStore, district_id: str, school_id: str, page_key: str, content: str
+    store: DocumentStore, district_id: str, quiet_run: str | None, page_key: str, content: str
 ) -> bool:
     """Whether the mirror already holds this page as it is: the school's mirror was not written
-    since the run its quiet state names (quiet.py; any write clears it), and that run received
-    the same page (``page_key``: item and index) with the same contents. Two reads instead of
-    one per record."""
-    quiet = (store.get(layout.school_state(district_id, school_id)) or {}).get("quiet") or {}
-    if not quiet.get("run_id"):
+    since ``quiet_run``, the run its quiet state names (quiet.py; any write clears it), and that
+    run received the same page (``page_key``: item and index) with the same contents. One read
+    instead of one per record, besides the quiet state the caller read."""
+    if not quiet_run:
         return False
-    earlier = store.get(f"{layout.run_part(district_id, quiet['run_id'], 'pages')}/{page_key}")
+    earlier = store.get(f"{layout.run_part(district_id, quiet_run, 'pages')}/{page_key}")
     return (earlier or {}).get("content") == content
 
 

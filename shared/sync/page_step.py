@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from shared.districts import load_district
+from shared.districts import district_from, load_district
 from shared.ids import safe_id
 from shared.oneroster.errors import OneRosterError
 from shared.oneroster.paging import Page, PageRequest
@@ -73,8 +73,10 @@ def _fetch(
     task: PageTask,
     item: str,
     retry_count: int,
+    quiet_run: str | None,
 ) -> PageRequest | None:
-    """Fetches and records the page; returns the next page's request."""
+    """Fetches and records the page; returns the next page's request. ``quiet_run``: the run
+    the school's quiet state names, read with the page's other documents (or None)."""
     school_id, resource = split_item(item)
     reader = ports.reader(district, run)
     request = PageRequest.from_dict(task.request)
@@ -85,7 +87,7 @@ def _fetch(
     page_entries = entries(parsed.records)
     content = page_content(page_entries)
     written = 0
-    if not unchanged_page(store, district_id, school_id, page_key(task, item), content):
+    if not unchanged_page(store, district_id, quiet_run, page_key(task, item), content):
         written = write_mirror(
             store, district_id, school_id, resource, run_id, page_entries, ports.clock()
         )
@@ -125,15 +127,22 @@ def _recorded_next(doc: dict[str, Any]) -> PageRequest | None:
     return PageRequest.from_dict(json.loads(doc["next"])) if doc.get("next") else None
 
 
-def end_fetch(ports: SyncPorts, task: PageTask, item: str, fields: dict[str, Any]) -> None:
+def end_fetch(
+    ports: SyncPorts,
+    task: PageTask,
+    item: str,
+    fields: dict[str, Any],
+    district: DistrictConfig | None = None,
+) -> None:
     """Records the item's fetch as ended (complete or failed); chains the lane's next item and,
-    when this was the school's last fetch, its school step."""
+    when this was the school's last fetch, its school step. ``district``: the settings the step
+    already read, if it did."""
     school_id, resource = split_item(item)
     fetch = f"{layout.run_part(task.district_id, task.run_id, 'fetches')}/{item}"
     ports.store.set(
         fetch, {"item": item, "school_id": school_id, "resource": resource, **fields}, merge=True
     )
-    district = load_district(ports.store, task.district_id)
+    district = district or load_district(ports.store, task.district_id)
     run = load_run(ports.store, task.district_id, task.run_id)
     enqueue_item(ports, district, task.run_id, run, task.lane, task.item_index + 1)
     maybe_school_done(ports, task.district_id, task.run_id, school_id)
@@ -150,18 +159,33 @@ def maybe_school_done(ports: SyncPorts, district_id: str, run_id: str, school_id
         ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
 
 
+def _step_documents(
+    ports: SyncPorts, task: PageTask, item: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+    """In one batched read: the page's own record (a repeated delivery finds it), the district's
+    settings and the run the school's quiet state names."""
+    school_id, _ = split_item(item)
+    page = page_path(task, item)
+    district = layout.district(task.district_id)
+    state = layout.school_state(task.district_id, school_id)
+    found = ports.store.get_many([page, district, state])
+    quiet = (found.get(state) or {}).get("quiet") or {}
+    return found.get(page), found.get(district), quiet.get("run_id") or None
+
+
 def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[str, Any]:
     run = load_run(ports.store, task.district_id, task.run_id)
     if run.get("state") in TERMINAL_RUN_STATES:
         return {"state": run["state"], "skipped": True}
     item = run["lanes"][task.lane][task.item_index]
-    recorded = ports.store.get(page_path(task, item))
+    recorded, district_doc, quiet_run = _step_documents(ports, task, item)
+    district = None
     if recorded is not None:
         next_request = _recorded_next(recorded)
     else:
-        district = load_district(ports.store, task.district_id)
+        district = district_from(task.district_id, district_doc)
         try:
-            next_request = _fetch(ports, district, run, task, item, retry_count)
+            next_request = _fetch(ports, district, run, task, item, retry_count, quiet_run)
         except OneRosterError as exc:
             if exc.transient:
                 log.warning(
@@ -177,7 +201,7 @@ def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[st
                 },
             )
             ended = {"state": "failed", "reason": exc.message, "pages_known": task.page_index}
-            end_fetch(ports, task, item, ended)
+            end_fetch(ports, task, item, ended, district)
             return {"state": "failed", "reason": exc.message}
     if next_request is not None:
         following = PageTask(
@@ -195,5 +219,6 @@ def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[st
         task,
         item,
         {"state": "complete", "pages": task.page_index + 1, "pages_known": task.page_index + 1},
+        district,
     )
     return {"state": "item_done"}
