@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -66,6 +67,7 @@ def fetch_all(base_url: str, token_url: str, schools: list[str]) -> dict[str, An
 def measure(students: int) -> dict[str, Any]:
     from tools.oneroster_sis.harness import serve
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     sis = district_sis(students, Progress(f"{students:,} students · "))
     schools = [o["sourcedId"] for o in sis.store.all("orgs") if o.get("type") == "school"]
     with serve(sis) as running:
