@@ -139,9 +139,13 @@ def school_summary(plan: SchoolPlan, guarded: GuardedPlan) -> dict[str, Any]:
     }
 
 
+def school_path(task: SchoolTask) -> str:
+    return f"{layout.run_part(task.district_id, task.run_id, 'schools')}/{safe_id(task.school_id)}"
+
+
 def _end_school(ports: SyncPorts, task: SchoolTask, fields: Mapping[str, Any]) -> None:
-    path = f"{layout.run_part(task.district_id, task.run_id, 'schools')}/{safe_id(task.school_id)}"
-    ports.store.set(path, {**fields, "finished_at": ports.clock()}, merge=True)
+    ended = {**fields, "pending": None, "finished_at": ports.clock()}
+    ports.store.set(school_path(task), ended, merge=True)
     maybe_finish_run(ports, task.district_id, task.run_id)
 
 
@@ -251,7 +255,11 @@ def _plan_and_apply(
     run: Mapping[str, Any],
     docs: MirrorDocs,
     pages: FetchedPages,
+    pending: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
+    """Plans, guards and applies the school. The fields the school ends with are recorded first
+    (``pending``): a delivery again after a crash past the apply ends with them, since its own
+    plan, made on classes already changed, would count nothing."""
     store, district_id, run_id = ports.store, task.district_id, task.run_id
     dry_run = bool(run.get("dry_run"))
     plan, current, links = _plan(ports, district, run, task, docs, pages)
@@ -261,23 +269,25 @@ def _plan_and_apply(
         split += tobedeleted_in_full(docs, pages.ids, task.school_id)
     warnings = plan.warnings + tuple(split)
     record_warnings(ports, district_id, run_id, warnings)
+    state = "planned" if dry_run else ("held" if guarded.held else "applied")
+    ending = dict(pending or {"state": state, **school_summary(plan, guarded), "dry_run": dry_run})
+    if pending is None:
+        store.set(school_path(task), {"pending": ending}, merge=True)
     if guarded.held:
         store.commit(hold_writes(district_id, run_id, task.school_id, guarded, links))
     if not dry_run:
         _apply(ports, task, guarded, links, pages)
-    state = "planned" if dry_run else ("held" if guarded.held else "applied")
     people, key = active_people(docs), district.match_key
     unlinked = unlinked_users(plan.warnings, people, key, task.school_id)
     planned = Planned(state, warnings, len(plan.warnings), docs["enrollments"], unlinked)
     remember(ports, district, run, task, pages, planned)
-    summary = school_summary(plan, guarded)
     labels = {"district": district_id, "run": run_id, "school": task.school_id}
     log.info(
         "sync.school_done",
-        extra={"labels": labels, "fields": {"state": state, **summary["counts"]}},
+        extra={"labels": labels, "fields": {"state": ending["state"], **ending["counts"]}},
     )
-    _end_school(ports, task, {"state": state, **summary, "dry_run": dry_run})
-    return {"state": state, "counts": summary["counts"]}
+    _end_school(ports, task, ending)
+    return {"state": ending["state"], "counts": ending["counts"]}
 
 
 def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
@@ -287,9 +297,7 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
         task.run_id,
         task.school_id,
     )
-    school = (
-        store.get(f"{layout.run_part(district_id, run_id, 'schools')}/{safe_id(school_id)}") or {}
-    )
+    school = store.get(school_path(task)) or {}
     if school.get("state") in TERMINAL_SCHOOL_STATES:
         maybe_finish_run(ports, district_id, run_id)
         return {"state": school["state"]}
@@ -301,13 +309,15 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
         return _fail_school(ports, task, "; ".join(failures))
     pages = read_pages(store, district_id, run_id, school_id)
     district = load_district(store, district_id)
+    pending = school.get("pending")  # fields an earlier delivery planned and may have applied
     quiet = skip_if_quiet(ports, district, run, task, pages)
     if quiet is not None:
-        _end_school(ports, task, quiet)
-        return {"state": quiet["state"], "counts": quiet["counts"], "quiet": True}
+        ending = pending or quiet
+        _end_school(ports, task, ending)
+        return {"state": ending["state"], "counts": ending["counts"], "quiet": not pending}
     docs = read_school_mirror(store, district_id, school_id)
     if run.get("kind") == "full":
         suspect = mark_removed(ports, district_id, run_id, school_id, docs, pages)
         if suspect:
             return _fail_school(ports, task, SUSPECT.format(", ".join(suspect)))
-    return _plan_and_apply(ports, district, task, run, docs, pages)
+    return _plan_and_apply(ports, district, task, run, docs, pages, pending)
