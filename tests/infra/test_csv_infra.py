@@ -10,7 +10,9 @@ import pytest
 
 from shared.settings import Settings
 from tests.infra.test_infra_check import INFRA, seeded
-from tools.infra_check import FUNCTION_IDENTITIES, csv_problems, load
+from tools.infra_check.config import load
+from tools.infra_check.design import FUNCTION_IDENTITIES
+from tools.infra_check.routing import csv_problems
 from tools.localstack import PACKAGES_BUCKET, STAGING_BUCKET
 from tools.stack_processes import PROJECT_ID
 

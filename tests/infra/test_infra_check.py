@@ -1,4 +1,4 @@
-"""The offline infra checks (tools/infra_check.py, run by `make lint`): infra/ passes them, and
+"""The offline infra checks (tools/infra_check/, run by `make lint`): infra/ passes them, and
 each kind of mistake they exist for is caught when seeded into a copy of infra/."""
 
 from __future__ import annotations
@@ -10,15 +10,12 @@ from pathlib import Path
 import pytest
 
 from shared.store.layout import COMPOSITE_QUERIES, CompositeQuery
-from tools.infra_check import (
-    EXPECTED_GRANTS,
-    check,
-    declared_indexes,
-    format_problems,
-    granted,
-    index_problems,
-    load,
-)
+from tools.infra_check.checks import check
+from tools.infra_check.config import load
+from tools.infra_check.design import EXPECTED_GRANTS
+from tools.infra_check.formatting import format_problems
+from tools.infra_check.iam import granted
+from tools.infra_check.indexes import declared_indexes, index_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
