@@ -138,6 +138,53 @@ resource "google_firestore_index" "warnings_by_epoch_code_and_school" {
   }
 }
 
+# Fields kept out of every single-field index (an empty index_config disables them): large values
+# read by path and never filtered or ordered on, one per entry of shared/store/layout.py
+# UNINDEXED_FIELDS (tools/infra_check/ checks they agree). Every write of their documents then
+# updates far fewer index entries. The mirror's enrollments keep `data` indexed: mark export finds
+# a section's enrollments by data.class_id.
+resource "google_firestore_field" "mirror_classes_data" {
+  database   = google_firestore_database.default.name
+  collection = "sis_classes"
+  field      = "data"
+  index_config {}
+}
+
+resource "google_firestore_field" "mirror_teachers_data" {
+  database   = google_firestore_database.default.name
+  collection = "sis_teachers"
+  field      = "data"
+  index_config {}
+}
+
+resource "google_firestore_field" "mirror_students_data" {
+  database   = google_firestore_database.default.name
+  collection = "sis_students"
+  field      = "data"
+  index_config {}
+}
+
+resource "google_firestore_field" "page_ids" {
+  database   = google_firestore_database.default.name
+  collection = "pages"
+  field      = "ids"
+  index_config {}
+}
+
+resource "google_firestore_field" "key_value_holders" {
+  database   = google_firestore_database.default.name
+  collection = "key_values"
+  field      = "holders"
+  index_config {}
+}
+
+resource "google_firestore_field" "school_quiet_state" {
+  database   = google_firestore_database.default.name
+  collection = "schools"
+  field      = "quiet"
+  index_config {}
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

@@ -46,6 +46,31 @@ COMPOSITE_QUERIES = (
 )
 
 
+@dataclass(frozen=True)
+class UnindexedField:
+    """A field Firestore keeps no single-field index for (infra/firestore.tf declares a
+    ``google_firestore_field`` with an empty ``index_config``): large values that are read by path
+    and never filtered or ordered on, so every write of their documents is cheaper. A query on
+    one of them would fail in production (the emulator does not check): remove its entry and
+    its override first."""
+
+    collection_group: str
+    field: str
+    purpose: str
+
+
+UNINDEXED_FIELDS = (
+    UnindexedField("sis_classes", "data", "a mirrored class record's fields"),
+    UnindexedField("sis_teachers", "data", "a mirrored teacher record's fields"),
+    UnindexedField("sis_students", "data", "a mirrored student record's fields"),
+    # sis_enrollments keeps ``data`` indexed: mark export finds a section's enrollments by
+    # ``data.class_id`` (shared/export/teacher_actions.py).
+    UnindexedField("pages", "ids", "the ids one page received, up to the page size"),
+    UnindexedField("key_values", "holders", "one field per SIS user holding a key value"),
+    UnindexedField("schools", "quiet", "a school's quiet state: thousands of warning keys"),
+)
+
+
 def districts() -> str:
     return "districts"
 

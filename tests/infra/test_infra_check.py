@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from shared.store.layout import COMPOSITE_QUERIES, CompositeQuery
+from shared.store.layout import COMPOSITE_QUERIES, UNINDEXED_FIELDS, CompositeQuery
 from tools.infra_check.checks import check
 from tools.infra_check.config import load
 from tools.infra_check.design import EXPECTED_GRANTS
 from tools.infra_check.formatting import format_problems
 from tools.infra_check.iam import granted
-from tools.infra_check.indexes import declared_indexes, index_problems
+from tools.infra_check.indexes import (
+    declared_indexes,
+    declared_unindexed,
+    field_problems,
+    index_problems,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -42,6 +47,16 @@ def test_an_index_with_fields_in_another_order_does_not_count() -> None:
     problems = index_problems(load(INFRA), [query])
     assert any("no google_firestore_index on classes" in p for p in problems)
     assert any("serves no query" in p for p in problems)
+
+
+def test_a_query_on_an_unindexed_field_is_refused() -> None:
+    query = CompositeQuery("pages", ("item", "ids"), "pages by id")
+    problems = field_problems(load(INFRA), queries=[query])
+    assert any("'pages by id' uses pages.ids, which has no index" in p for p in problems)
+    assert field_problems(load(INFRA), queries=COMPOSITE_QUERIES) == []
+    assert {(u.collection_group, u.field) for u in UNINDEXED_FIELDS} == set(
+        declared_unindexed(load(INFRA))
+    )
 
 
 def test_secrets_the_code_names_fall_under_the_iam_condition() -> None:
@@ -76,6 +91,20 @@ INDEX_BLOCK = re.search(
 @pytest.mark.parametrize(
     ("file", "old", "new", "expected"),
     [
+        # An unindexed field dropped, one that keeps an index, and one not in layout.py.
+        (
+            "firestore.tf",
+            'collection = "key_values"',
+            'collection = "key_value"',
+            "no google_firestore_field with an empty index_config for key_values.holders",
+        ),
+        (
+            "firestore.tf",
+            '  field      = "quiet"\n  index_config {}',
+            '  field      = "quiet"\n  index_config {\n'
+            '    indexes {\n      order = "ASCENDING"\n    }\n  }',
+            "the google_firestore_field for schools.quiet is not in",
+        ),
         # A removed index.
         (
             "firestore.tf",

@@ -11,7 +11,12 @@ from typing import Any
 from tools.infra_check.config import INFRA, Config, load
 from tools.infra_check.formatting import format_problems
 from tools.infra_check.iam import granted, iam_problems
-from tools.infra_check.indexes import declared_indexes, index_problems
+from tools.infra_check.indexes import (
+    declared_indexes,
+    declared_unindexed,
+    field_problems,
+    index_problems,
+)
 from tools.infra_check.pins import api_problems, pin_problems, rules_problems, skip_problems
 from tools.infra_check.routing import csv_problems, routing_problems
 
@@ -25,6 +30,7 @@ def check(infra: Path = INFRA, queries: Iterable[Any] | None = None) -> tuple[Co
         problems += format_problems(name, text)
     if not config.problems:
         problems += index_problems(config, queries)
+        problems += field_problems(config, queries=queries)
         problems += iam_problems(config)
         problems += routing_problems(config)
         problems += csv_problems(config)
@@ -48,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"infra_check: {len(config.texts)} files parse and are formatted; "
         f"{len(declared_indexes(config))} composite index(es) match the queries; "
+        f"{len(declared_unindexed(config))} field(s) unindexed as layout.py lists; "
         f"{len(granted(config))} IAM grants as designed; audiences, ingress, CSV buckets and "
         "trigger, APIs, pins and checkov skips checked"
     )
