@@ -137,6 +137,27 @@ def test_switches_settings_and_sign_in_from_the_local_stack(make_sis, sync_harne
     assert by_command.exit_code == 0 and "connection" in by_command.stdout, by_command.output
 
 
+def test_a_token_that_expires_is_renewed_by_the_token_command(
+    make_sis, sync_harness, tmp_path
+) -> None:
+    """ID tokens last an hour, a watched sync can last longer: a 401 makes the CLI run its
+    --token-command again and send the call once more (here the first token is expired)."""
+    district = sync_harness.register(make_sis(students=10))
+    expired = id_token(sync_harness.stack, ADMIN, exp=int(time.time()) - 3600)
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(f"{expired}\n{id_token(sync_harness.stack, ADMIN)}\n")
+    pop = "import pathlib,sys; p=pathlib.Path(sys.argv[1]); t=p.read_text().split(); "
+    pop += "print(t[0]); p.write_text(chr(10).join(t[1:]))"
+    command = f"{sys.executable} -c '{pop}' {tokens}"
+    base = ("--url", sync_harness.functions, "--district", district)
+    renewed = rostersync(*base, "--token-command", command, "settings")
+    given = rostersync(*base, "--token", expired, "settings")
+    assert renewed.exit_code == 0 and "connection" in renewed.stdout, renewed.output
+    assert tokens.read_text() == ""  # the command ran twice: the expired token, then the new
+    assert given.exit_code == 1 and "(401)" in given.output, given.output  # nothing to renew
+    assert expired not in renewed.output + given.output
+
+
 def test_bad_flags_bad_values_no_sign_in_and_no_stack_say_what_to_fix(
     make_sis, sync_harness, tmp_path
 ) -> None:

@@ -4,7 +4,7 @@ problems); a URL that does not answer becomes Unreachable. No token is ever part
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -49,12 +49,15 @@ class ApiError(CliFailure):
 
 @dataclass
 class AdminApi:
-    """``base`` is the functions' base URL (the admin API is its ``sync_admin`` function)."""
+    """``base`` is the functions' base URL (the admin API is its ``sync_admin`` function).
+    ``refresh`` gives a new token (from --token-command or --email; ID tokens last an hour): a
+    call answered 401 is sent once more with it, so `sync --watch` outlives its first token."""
 
     base: str
     district: str
     token: str | None
     session: requests.Session = field(default_factory=requests.Session)
+    refresh: Callable[[], str] | None = None
 
     @property
     def root(self) -> str:
@@ -67,15 +70,11 @@ class AdminApi:
         body: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         params = {k: v for k, v in (query or {}).items() if v is not None}
-        try:
-            response = self.session.request(
-                method, self.root + path, json=body, params=params, headers=headers,
-                timeout=TIMEOUT,
-            )  # fmt: skip
-        except (requests.ConnectionError, requests.Timeout):
-            raise Unreachable(self.base) from None
+        response = self._send(method, path, body, params)
+        if response.status_code == 401 and self.refresh is not None:
+            self.token = self.refresh()
+            response = self._send(method, path, body, params)
         try:
             data = response.json()
         except ValueError:
@@ -83,6 +82,18 @@ class AdminApi:
         if response.status_code >= 400 or not isinstance(data, dict):
             raise ApiError(response.status_code, data, self.base)
         return data
+
+    def _send(
+        self, method: str, path: str, body: Mapping[str, Any] | None, params: Mapping[str, Any]
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            return self.session.request(
+                method, self.root + path, json=body, params=params, headers=headers,
+                timeout=TIMEOUT,
+            )  # fmt: skip
+        except (requests.ConnectionError, requests.Timeout):
+            raise Unreachable(self.base) from None
 
     def pages(
         self, path: str, key: str, query: Mapping[str, Any] | None = None

@@ -13,7 +13,7 @@ import typer
 
 from tools.cli import render
 from tools.cli.api import AdminApi, ApiError, CliFailure
-from tools.cli.auth import resolve_token, stack_functions_url
+from tools.cli.auth import resolve_token, stack_functions_url, token_refresher
 
 app = typer.Typer(
     name="rostersync",
@@ -62,8 +62,8 @@ def api_of(ctx: typer.Context) -> AdminApi:
         raise typer.BadParameter(
             "which district? pass --district (or set ROSTERSYNC_DISTRICT)", param_hint="--district"
         )
-    token = resolve_token(opts.token, opts.token_command, opts.email, opts.stack_dir)
-    return AdminApi(url, opts.district, token)
+    sign_in = (opts.token, opts.token_command, opts.email, opts.stack_dir)
+    return AdminApi(url, opts.district, resolve_token(*sign_in), refresh=token_refresher(*sign_in))
 
 
 def handled(command: F) -> F:

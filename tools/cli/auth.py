@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from tools.cli.api import CliFailure
@@ -58,6 +59,20 @@ def token_for_email(email: str, stack_dir: Path | None) -> str:
         return stack_id_token(email, stack.env())
     except OSError as exc:  # requests' errors are OSErrors
         raise CliFailure(f"the local issuer did not answer: {type(exc).__name__}") from None
+
+
+def token_refresher(
+    token: str | None, command: str | None, email: str | None, stack_dir: Path | None
+) -> Callable[[], str] | None:
+    """How to get a new token when the first one expired: run --token-command again, or mint
+    one for --email again; None for a --token given as it is (it cannot be renewed here)."""
+    if token:
+        return None
+    if command:
+        return lambda: token_from_command(command)
+    if email:
+        return lambda: token_for_email(email, stack_dir)
+    return None
 
 
 def resolve_token(
