@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shared.export.classes import class_marks
 from shared.store import layout
 from shared.store.ports import Doc, DocumentStore
 
@@ -75,9 +76,7 @@ def export_status(
     store: DocumentStore, district_id: str, class_id: str, cls: Mapping[str, Any]
 ) -> dict[str, Any]:
     run = last_export(cls)
-    marks: dict[str, list[Doc]] = {}  # by assignment path, read in one query
-    for mark in store.descendants(layout.class_doc(district_id, class_id), "marks"):
-        marks.setdefault(mark.path.rsplit("/", 2)[0], []).append(mark)
+    marks = class_marks(store, district_id, class_id)
     assignments = [
         assignment_state(marks.get(doc.path, []), doc.path, doc.data, run)
         for doc in store.query(layout.coursework(district_id, class_id))

@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.export.classes import class_doc, export_enabled_district
+from shared.export.classes import ClassMarks, class_doc, class_marks, export_enabled_district
 from shared.export.context import export_context
 from shared.export.job import ClassExport, Due, already_sent
 from shared.export.mapping import (
@@ -37,7 +37,7 @@ from shared.export.records import assignment_from, mark_from
 from shared.export.sending import Sender
 from shared.oneroster.errors import OneRosterError
 from shared.store import layout
-from shared.store.ports import Doc, DocumentStore
+from shared.store.ports import Doc
 from shared.tasks import ExportTask, final_on_last_delivery
 
 __all__ = ["ClassExport", "already_sent", "handle_export"]
@@ -45,7 +45,6 @@ __all__ = ["ClassExport", "already_sent", "handle_export"]
 log = logging.getLogger(__name__)
 
 Body = Callable[[Any], Any]
-Marks = dict[str, list[Doc]]  # a class's marks by the path of their assignment
 
 
 def _due_mark(
@@ -81,7 +80,7 @@ def _export_marks(
 
 
 def _export_assignment(
-    job: ClassExport, doc: Doc, marks: Future[Marks], line_item_body: Body, result_body: Body
+    job: ClassExport, doc: Doc, marks: Future[ClassMarks], line_item_body: Body, result_body: Body
 ) -> None:
     assignment = assignment_from(doc.id, doc.data)
     if isinstance(assignment, Held):
@@ -112,23 +111,13 @@ def _export_assignment(
     _export_marks(job, marks.result().get(doc.path, []), assignment, line_item, result_body)
 
 
-def _read_marks(store: DocumentStore, class_path: str) -> Marks:
-    """The class's marks by the path of their assignment, in one query: one query per
-    assignment costs far more on the emulator as the database grows (docs/bench.md)."""
-    marks: Marks = {}
-    for doc in store.descendants(class_path, "marks"):
-        marks.setdefault(doc.path.rsplit("/", 2)[0], []).append(doc)
-    return marks
-
-
 def _export_class(job: ClassExport, task: ExportTask) -> None:
     """The published assignments in order; the class's marks are read meanwhile (the reads are
     most of an unchanged export's time)."""
     line_item_body, result_body = bodies(job.ctx, job.client.href_for, job.now)
     store = job.ports.store
-    class_path = layout.class_doc(task.district_id, task.class_id)
     with ThreadPoolExecutor(1, thread_name_prefix="export-read") as reader:
-        marks = reader.submit(_read_marks, store, class_path)
+        marks = reader.submit(class_marks, store, task.district_id, task.class_id)
         docs = [
             doc
             for doc in store.query(layout.coursework(task.district_id, task.class_id))
