@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from shared.ids import safe_id
 from shared.store import layout
 from shared.store.ports import DELETE_FIELD, DocumentStore, Filter, Write
+from shared.sync.account_lookup import accounts_by_key
 from shared.sync.accounts import (
     AccountMatch,
     Claim,
@@ -39,9 +39,6 @@ from shared.sync.accounts import (
 from shared.sync.district import MATCH_KEYS, DistrictConfig
 from shared.sync.key_claims import claim_keys, claims_of
 from shared.sync.model import DataWarning
-
-KEY_VALUES_PER_QUERY = 30  # Firestore's limit for an "in" filter
-QUERIES_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -74,28 +71,6 @@ def read_links(
     return {
         str(d["sis_user_id"]): str(d["account_id"]) for d in found.values() if d.get("account_id")
     }
-
-
-def accounts_by_key(
-    store: DocumentStore, district_id: str, key: str, values: Sequence[str]
-) -> dict[str, list[str]]:
-    """The accounts holding each value: one ``in`` query per 30 values, a few at a time (each
-    waits mostly on the database)."""
-
-    def holders(chunk: list[str]) -> list[tuple[str, str]]:
-        query = store.query(layout.accounts(district_id), Filter(f"match_keys.{key}", "in", chunk))
-        return [(doc.data["match_keys"][key], doc.id) for doc in query]
-
-    chunks = [
-        list(values[start : start + KEY_VALUES_PER_QUERY])
-        for start in range(0, len(values), KEY_VALUES_PER_QUERY)
-    ]
-    found: dict[str, list[str]] = {}
-    with ThreadPoolExecutor(max_workers=QUERIES_AT_ONCE) as pool:
-        for pairs in pool.map(holders, chunks):
-            for value, account_id in pairs:
-                found.setdefault(value, []).append(account_id)
-    return found
 
 
 # ---- undoing the links of a shared value --------------------------------------------------------

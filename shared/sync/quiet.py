@@ -26,10 +26,10 @@ from typing import Any
 from shared.ids import digest
 from shared.store import layout
 from shared.store.ports import DocumentStore
+from shared.sync.account_lookup import accounts_by_key
 from shared.sync.accounts import MatchKey, SisPerson, key_hash, shared_values
 from shared.sync.district import DistrictConfig
 from shared.sync.key_claims import claims_of
-from shared.sync.linking import accounts_by_key
 from shared.sync.model import DataWarning, SchoolPlan, Term
 from shared.sync.ports import SyncPorts
 from shared.sync.roster_checks import split_duplicates
