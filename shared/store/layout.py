@@ -185,3 +185,8 @@ def class_id_for(section_id: str) -> str:
 def item_key(school_id: str, resource: str) -> str:
     """A run's unit of fetching: one resource of one school."""
     return f"{safe_id(school_id)}~~{resource}"
+
+
+def page_key(item: str, index: int) -> str:
+    """The id of a run's page document: the item and the page's index, in fetch order."""
+    return f"{item}~~{index:05d}"

@@ -92,7 +92,8 @@ def unchanged_page(
     instead of one per record, besides the quiet state the caller read."""
     if not quiet_run:
         return False
-    earlier = store.get(f"{layout.run_part(district_id, quiet_run, 'pages')}/{page_key}")
+    path = f"{layout.run_part(district_id, quiet_run, 'pages')}/{page_key}"
+    earlier = store.get_many([path], fields=["content"]).get(path)
     return (earlier or {}).get("content") == content
 
 

@@ -107,7 +107,7 @@ def _fetch(
                 "district": district_id,
                 "run": run_id,
                 "school": school_id,
-                "task": f"{item}~~{task.page_index:05d}",
+                "task": page_key(task, item),
             },
             "fields": {"records": len(parsed.records), "written": written},
         },
@@ -116,7 +116,7 @@ def _fetch(
 
 
 def page_key(task: PageTask, item: str) -> str:
-    return f"{item}~~{task.page_index:05d}"
+    return layout.page_key(item, task.page_index)
 
 
 def page_path(task: PageTask, item: str) -> str:

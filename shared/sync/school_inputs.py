@@ -25,15 +25,54 @@ class FetchedPages:
     written: int = 0  # mirror documents the pages wrote
 
 
-def read_pages(store: DocumentStore, district_id: str, run_id: str, school_id: str) -> FetchedPages:
+def read_fetches(
+    store: DocumentStore, district_id: str, run_id: str, school_id: str
+) -> dict[str, Mapping[str, Any]]:
+    """The school's fetch documents, by resource (empty when a fetch never started): one
+    batched read."""
+    folder = layout.run_part(district_id, run_id, "fetches")
+    paths = {r: f"{folder}/{layout.item_key(school_id, r)}" for r in mirror.SCHOOL_RESOURCES}
+    found = store.get_many(list(paths.values()))
+    return {resource: found.get(path) or {} for resource, path in paths.items()}
+
+
+def fetch_failures(fetches: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Why the school cannot be planned: each fetch that did not complete. Pure."""
+    return [
+        f"{resource}: {fetch.get('reason', 'fetch did not complete')}"
+        for resource, fetch in fetches.items()
+        if fetch.get("state") != "complete"
+    ]
+
+
+PAGE_FIELDS = ("index", "ids", "max_modified", "written")
+
+
+def read_pages(
+    store: DocumentStore,
+    district_id: str,
+    run_id: str,
+    school_id: str,
+    fetches: Mapping[str, Mapping[str, Any]],
+) -> FetchedPages:
+    """The run's pages of the school's completed fetches, read by path in one batched read (a
+    complete fetch knows its page count; a query would cost more on the emulator as it fills,
+    docs/bench.md)."""
     folder = layout.run_part(district_id, run_id, "pages")
+    paths = {
+        resource: [
+            f"{folder}/{layout.page_key(layout.item_key(school_id, resource), index)}"
+            for index in range(int(fetches[resource].get("pages") or 0))
+        ]
+        for resource in mirror.SCHOOL_RESOURCES
+    }
+    found = store.get_many([p for group in paths.values() for p in group], fields=PAGE_FIELDS)
     ids: dict[str, set[str]] = {}
     stamps: dict[str, list[str | None]] = {}
     by_page: list[tuple[str, int, tuple[str, ...]]] = []
     written = 0
-    for resource in mirror.SCHOOL_RESOURCES:
-        item = layout.item_key(school_id, resource)
-        pages = [p.data for p in store.query(folder, Filter("item", "==", item))]
+    for resource, group in paths.items():
+        pages = [found[p] for p in group if p in found]
         ids[resource] = {i for p in pages for i in p.get("ids") or ()}
         stamps[resource] = [p.get("max_modified") for p in pages]
         by_page += [(resource, int(p.get("index") or 0), tuple(p.get("ids") or ())) for p in pages]

@@ -14,7 +14,7 @@ from typing import Any
 from shared.districts import load_district
 from shared.ids import safe_id
 from shared.store import layout
-from shared.store.ports import DocumentStore, Write
+from shared.store.ports import Write
 from shared.sync import mirror
 from shared.sync.accounts import SisPerson
 from shared.sync.apply import apply_changes
@@ -47,23 +47,18 @@ from shared.sync.runs import (
     maybe_finish_run,
     record_warnings,
 )
-from shared.sync.school_inputs import FetchedPages, read_pages, read_school_classes, read_terms
+from shared.sync.school_inputs import (
+    FetchedPages,
+    fetch_failures,
+    read_fetches,
+    read_pages,
+    read_school_classes,
+    read_terms,
+)
 from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
 
 log = logging.getLogger(__name__)
-
-
-def fetch_failures(
-    store: DocumentStore, district_id: str, run_id: str, school_id: str
-) -> list[str]:
-    folder = layout.run_part(district_id, run_id, "fetches")
-    failures = []
-    for resource in mirror.SCHOOL_RESOURCES:
-        fetch = store.get(f"{folder}/{layout.item_key(school_id, resource)}") or {}
-        if fetch.get("state") != "complete":
-            failures.append(f"{resource}: {fetch.get('reason', 'fetch did not complete')}")
-    return failures
 
 
 def mark_removed(
@@ -304,10 +299,11 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
     run = load_run(store, district_id, run_id)
     if run.get("state") == CANCELLED:  # nothing is applied once a run was cancelled
         return {"state": CANCELLED}
-    failures = fetch_failures(store, district_id, run_id, school_id)
+    fetches = read_fetches(store, district_id, run_id, school_id)
+    failures = fetch_failures(fetches)
     if failures:
         return _fail_school(ports, task, "; ".join(failures))
-    pages = read_pages(store, district_id, run_id, school_id)
+    pages = read_pages(store, district_id, run_id, school_id, fetches)
     district = load_district(store, district_id)
     pending = school.get("pending")  # fields an earlier delivery planned and may have applied
     quiet = skip_if_quiet(ports, district, run, task, pages)
