@@ -25,7 +25,7 @@ from typing import Any
 
 from shared.ids import digest
 from shared.store import layout
-from shared.store.ports import DocumentStore
+from shared.store.ports import Data, DocumentStore
 from shared.sync.account_lookup import accounts_by_key
 from shared.sync.accounts import MatchKey, SisPerson, key_hash, shared_values
 from shared.sync.district import DistrictConfig
@@ -35,7 +35,7 @@ from shared.sync.ports import SyncPorts
 from shared.sync.roster_checks import split_duplicates
 from shared.sync.runs import record_warnings
 from shared.sync.school_inputs import FetchedPages, read_terms, school_class_docs
-from shared.sync.warning_log import warning_key
+from shared.sync.warning_log import READ_FIELDS, warning_key
 from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
 
@@ -51,7 +51,9 @@ WARNING_FIELDS = tuple(f.name for f in fields(DataWarning))
 class QuietState:
     inputs: str  # classes, terms and settings
     pages: str | None  # the full run's ids by page; None after a delta
-    run_id: str  # the run whose warning documents hold the school's warnings
+    # whose pages the mirror matches (mirror_store.py): the run of the last step that planned,
+    # or a later full run that found the school quiet
+    run_id: str
     warning_keys: tuple[str, ...]
     warnings: int  # the plan's own warnings, as the school's counts report them
     valid_until: str | None  # the first day the plan could differ by date alone
@@ -189,17 +191,22 @@ def replayed(
     kind: str,
     by_page: Sequence[tuple[str, int, tuple[str, ...]]],
     school_id: str,
-) -> list[DataWarning] | None:
-    """The warnings the school's last applied step recorded, read from its run; a delta's
-    page-decided ones come from this run's pages. None when some are gone (plan in full)."""
-    folder = layout.run_part(district_id, state.run_id, "warnings")
-    found = store.get_many([f"{folder}/{key}" for key in state.warning_keys])
+) -> tuple[list[DataWarning], dict[str, Data]] | None:
+    """The warnings the school's last applied step recorded, read from the district's record of
+    each (warning_log.py: the latest sighting's text, here the same warnings), with those
+    documents by key for counting this run; a delta's page-decided ones come from this run's
+    pages. None when some are gone (plan in full)."""
+    folder = layout.district_warnings(district_id)
+    paths = {f"{folder}/{key}": key for key in state.warning_keys}
+    found = store.get_many(list(paths), fields=[*WARNING_FIELDS, *READ_FIELDS])
     if len(found) != len(state.warning_keys):
         return None
+    known = {paths[path]: doc for path, doc in found.items()}
     warnings = [warning_from(doc) for doc in found.values()]
-    if kind == "full":
-        return warnings
-    return [w for w in warnings if w.code not in PAGE_CODES] + split_duplicates(by_page, school_id)
+    if kind != "full":
+        warnings = [w for w in warnings if w.code not in PAGE_CODES]
+        warnings += split_duplicates(by_page, school_id)
+    return warnings, known
 
 
 def remembered(
@@ -280,10 +287,11 @@ def skip_if_quiet(
         return None
     if not links_unchanged(store, district, state):
         return None
-    warnings = replayed(store, district_id, state, kind, pages.by_page, school_id)
-    if warnings is None:
+    replay = replayed(store, district_id, state, kind, pages.by_page, school_id)
+    if replay is None:
         return None
-    record_warnings(ports, district_id, run_id, warnings)
+    warnings, known = replay
+    record_warnings(ports, district_id, run_id, warnings, known=known)
     commit_school_watermarks(store, ports.clock, district_id, run_id, school_id, pages.stamps)
     if kind == "full":  # the same warnings, now also recorded by this run
         store.set(state_path(district_id, school_id), {"quiet": {"run_id": run_id}}, merge=True)

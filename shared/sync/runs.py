@@ -159,11 +159,13 @@ def record_warnings(
     warnings: Iterable[DataWarning],
     *,
     epoch: str | None = None,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """One document per (school, kind, record) in the run: a warning seen again by a retried task
     is the same document. Then the district's document of each warning counts the run once
-    (warning_log.py). ``epoch``: the run's ``full_epoch``, read from the run when not given.
-    Returns the writes made."""
+    (warning_log.py). ``epoch``: the run's ``full_epoch``, read from the run when not given;
+    ``known``: district documents of the warnings the caller just read, by key. Returns the
+    writes made."""
     by_key = {warning_key(w): w for w in warnings}
     if not by_key:
         return 0
@@ -175,7 +177,7 @@ def record_warnings(
     if epoch is None:
         run = ports.store.get(layout.run(district_id, run_id)) or {}
         epoch = str(run.get("full_epoch") or run_id)
-    return writes + note_warnings(ports.store, district_id, run_id, epoch, now, by_key)
+    return writes + note_warnings(ports.store, district_id, run_id, epoch, now, by_key, known)
 
 
 def _sum(schools: Sequence[Mapping[str, Any]], key: str) -> dict[str, int]:

@@ -79,12 +79,18 @@ def note_warnings(
     epoch: str,
     now: dt.datetime,
     warnings: Mapping[str, DataWarning],
+    known: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """Counts the run once on each warning's district document: one batched read, then one
-    batched write of the documents this run has not counted yet. Returns the writes made."""
+    batched write of the documents this run has not counted yet. ``known``: documents the
+    caller read just before, by key (with ``READ_FIELDS``), not read again. Returns the writes
+    made."""
     folder = layout.district_warnings(district_id)
     paths = {key: f"{folder}/{key}" for key in warnings}
-    stored = store.get_many(list(paths.values()), fields=list(READ_FIELDS))
+    known = known or {}
+    unread = [path for key, path in paths.items() if key not in known]
+    stored = store.get_many(unread, fields=list(READ_FIELDS)) if unread else {}
+    stored.update({paths[key]: dict(doc) for key, doc in known.items() if key in paths})
     writes = []
     for key, warning in warnings.items():
         doc = stored.get(paths[key])
