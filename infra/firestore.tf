@@ -141,8 +141,8 @@ resource "google_firestore_index" "warnings_by_epoch_code_and_school" {
 # Fields kept out of every single-field index (an empty index_config disables them): large values
 # read by path and never filtered or ordered on, one per entry of shared/store/layout.py
 # UNINDEXED_FIELDS (tools/infra_check/ checks they agree). Every write of their documents then
-# updates far fewer index entries. The mirror's enrollments keep `data` indexed: mark export finds
-# a section's enrollments by data.class_id.
+# updates far fewer index entries. A mirrored record's `data` is one JSON text; an enrollment's
+# `class_id` beside it stays indexed (mark export finds a section's enrollments by it).
 resource "google_firestore_field" "mirror_classes_data" {
   database   = google_firestore_database.default.name
   collection = "sis_classes"
@@ -160,6 +160,13 @@ resource "google_firestore_field" "mirror_teachers_data" {
 resource "google_firestore_field" "mirror_students_data" {
   database   = google_firestore_database.default.name
   collection = "sis_students"
+  field      = "data"
+  index_config {}
+}
+
+resource "google_firestore_field" "mirror_enrollments_data" {
+  database   = google_firestore_database.default.name
+  collection = "sis_enrollments"
   field      = "data"
   index_config {}
 }

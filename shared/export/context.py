@@ -14,6 +14,7 @@ from shared.ids import safe_id
 from shared.oneroster.vendors import preset
 from shared.store import layout
 from shared.store.ports import DocumentStore
+from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 
 
@@ -31,7 +32,7 @@ def class_term_ids(
     mirrored = (
         store.get(f"{layout.mirror(district_id, school_id, 'classes')}/{safe_id(section_id)}") or {}
     )
-    return list((mirrored.get("data") or {}).get("term_ids") or [])
+    return list(mirror.data_of(mirrored).get("term_ids") or [])
 
 
 def open_periods(client: Any, term_id: str) -> list[Period]:

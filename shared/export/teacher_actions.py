@@ -14,6 +14,7 @@ from shared.identity import Caller, staff_role
 from shared.ids import safe_id
 from shared.store import layout
 from shared.store.ports import DocumentStore, Filter
+from shared.sync import mirror
 from shared.tasks import ExportTask, payload
 
 
@@ -46,8 +47,8 @@ def teaches_section(
     store: DocumentStore, district_id: str, school_id: str, section_id: str, teacher_id: str
 ) -> bool:
     enrollments = layout.mirror(district_id, school_id, "enrollments")
-    for enrollment in store.query(enrollments, Filter("data.class_id", "==", section_id)):
-        info = enrollment.data.get("data") or {}
+    for enrollment in store.query(enrollments, Filter("class_id", "==", section_id)):
+        info = mirror.data_of(enrollment.data)
         if (
             info.get("user_id") == teacher_id
             and info.get("role") == "teacher"

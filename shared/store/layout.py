@@ -63,8 +63,7 @@ UNINDEXED_FIELDS = (
     UnindexedField("sis_classes", "data", "a mirrored class record's fields"),
     UnindexedField("sis_teachers", "data", "a mirrored teacher record's fields"),
     UnindexedField("sis_students", "data", "a mirrored student record's fields"),
-    # sis_enrollments keeps ``data`` indexed: mark export finds a section's enrollments by
-    # ``data.class_id`` (shared/export/teacher_actions.py).
+    UnindexedField("sis_enrollments", "data", "a mirrored enrollment's fields"),
     UnindexedField("pages", "ids", "the ids one page received, up to the page size"),
     UnindexedField("key_values", "holders", "one field per SIS user holding a key value"),
     UnindexedField("schools", "quiet", "a school's quiet state: thousands of warning keys"),

@@ -62,6 +62,25 @@ def mirror_data(record: Any) -> dict[str, Any]:
     raise TypeError(f"the mirror does not keep {type(record).__name__}")
 
 
+def stored_fields(record: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """How a record's fields are stored: ``data`` as one JSON text (a nested map costs far more
+    to encode and decode, in the client and in Firestore, and is never queried), and an
+    enrollment's ``class_id`` beside it, which mark export queries."""
+    fields: dict[str, Any] = {"data": json.dumps(data, sort_keys=True, separators=(",", ":"))}
+    if isinstance(record, Enrollment):
+        fields["class_id"] = record.class_id
+    return fields
+
+
+def data_of(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A mirror document's record fields, stored as JSON text or (written before) as a map."""
+    value = doc.get("data")
+    if isinstance(value, str):
+        decoded = json.loads(value)
+        return decoded if isinstance(decoded, dict) else {}
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def content_hash(status: str, data: Mapping[str, Any]) -> str:
     text = json.dumps({"status": status, "data": data}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

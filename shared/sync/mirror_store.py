@@ -50,7 +50,7 @@ def changed_writes(
             "status": record.status,
             "dateLastModified": record.date_last_modified,
             "hash": content,
-            "data": data,
+            **mirror.stored_fields(record, data),
             "changed_run": run_id,
             "changed_at": now,
         }
@@ -99,11 +99,14 @@ def unchanged_page(
 
 def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> MirrorDocs:
     """The school's mirror collections, read concurrently (reads dominate a school step). Each
-    document carries its id as ``_id``."""
+    document carries its id as ``_id`` and its record fields as a map (``data``)."""
 
     def read(resource: str) -> list[dict[str, Any]]:
         folder = layout.mirror(district_id, school_id, resource)
-        return [{**doc.data, "_id": doc.id} for doc in store.query(folder)]
+        return [
+            {**doc.data, "_id": doc.id, "data": mirror.data_of(doc.data)}
+            for doc in store.query(folder)
+        ]
 
     with ThreadPoolExecutor(max_workers=len(mirror.SCHOOL_RESOURCES)) as pool:
         results = pool.map(read, mirror.SCHOOL_RESOURCES)
