@@ -14,10 +14,12 @@ from shared.oneroster.records import ClassRecord, Enrollment, Org, Role, User
 from shared.sync.accounts import SisPerson
 from shared.sync.mirror import (
     content_hash,
+    data_of,
     enrollment_from,
     mirror_data,
     person_from,
     section_from,
+    stored_fields,
 )
 from shared.sync.model import SisEnrollment, SisSection
 
@@ -127,6 +129,20 @@ def test_a_user_is_kept_with_the_primary_role_and_every_org() -> None:
 def test_mirror_data_survives_a_json_round_trip_unchanged(record: Any) -> None:
     data = mirror_data(record)
     assert json.loads(json.dumps(data)) == data
+
+
+@pytest.mark.parametrize("record", [ALGEBRA, TEACHING, ZOE], ids=["class", "enrollment", "user"])
+def test_a_record_is_stored_as_one_json_text_and_read_back_whole(record: Any) -> None:
+    data = mirror_data(record)
+    stored = stored_fields(record, data)
+    assert isinstance(stored["data"], str)
+    assert data_of(stored) == data
+    assert data_of({"data": data}) == data  # a document written as a map, before
+
+
+def test_only_an_enrollment_keeps_its_class_id_beside_the_text() -> None:
+    assert stored_fields(TEACHING, mirror_data(TEACHING))["class_id"] == TEACHING.class_id
+    assert "class_id" not in stored_fields(ALGEBRA, mirror_data(ALGEBRA))
 
 
 def test_a_record_the_mirror_does_not_keep_is_refused() -> None:
