@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from bench.memory import with_peak
+from bench.usage import with_usage
 from shared.adapters.package_storage import make_storage_client
 from shared.ids import safe_id
 from shared.settings import Settings
@@ -47,6 +47,13 @@ class Progress:
         print(f"[{elapsed:7.1f} s] {self.label}{text}", flush=True)
 
 
+CPU_SERVICES = (
+    "functions",
+    "firestore",
+    "tasks",
+)  # the functions server, the emulator, Cloud Tasks
+
+
 @dataclass
 class Bench:
     """What every stage needs: the stack's URLs, a Firestore client and the in-process SIS."""
@@ -56,6 +63,11 @@ class Bench:
     running: Any
     progress: Progress
     _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    def service_groups(self) -> dict[str, int]:
+        """The process group of each service whose CPU a stage reports (bench/usage.py)."""
+        services = self.stack.services
+        return {name: services[name].pid for name in CPU_SERVICES if name in services}
 
     @property
     def functions(self) -> str:
@@ -250,22 +262,22 @@ def _day_after(value: str) -> str:
 
 def sync_stages(bench: Bench, stages: Collection[str] = SYNC_STAGES) -> dict[str, Any]:
     """The chosen sync stages in order (a re-sync or delta needs the full sync before it), each
-    with the functions process's peak RSS during it."""
+    with the functions process's peak RSS and the services' CPU seconds during it."""
     records = connect(bench)
     out: dict[str, Any] = {"sis_records": records}
-    functions = bench.stack.services["functions"].pid
+    groups = bench.service_groups()
     if "full" in stages:
-        out["full"] = with_peak(functions, lambda: sync_stage(bench, "full", "full sync"))
+        out["full"] = with_usage(groups, lambda: sync_stage(bench, "full", "full sync"))
     if "resync" in stages:
         again = lambda: sync_stage(bench, "full", "unchanged re-sync")  # noqa: E731
-        out["unchanged_resync"] = with_peak(functions, again)
+        out["unchanged_resync"] = with_usage(groups, again)
     if "delta" in stages:
         out["delta_records_changed"] = change_one_percent(bench)
         bench.progress.say(f"changed {out['delta_records_changed']:,} SIS records (1 %)")
-        out["delta"] = with_peak(functions, lambda: sync_stage(bench, "delta", "1 % delta sync"))
+        out["delta"] = with_usage(groups, lambda: sync_stage(bench, "delta", "1 % delta sync"))
     if "csv" in stages:
         rest = float((out.get("full") or {}).get("seconds") or 0)
-        out["csv_full"] = with_peak(functions, lambda: csv_import_stage(bench, records, rest))
+        out["csv_full"] = with_usage(groups, lambda: csv_import_stage(bench, records, rest))
     return out
 
 

@@ -209,6 +209,38 @@ def stage_table(sizes: dict[int, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+CPU_STAGES = (
+    ("full sync", ("sync", "full")),
+    ("unchanged re-sync", ("sync", "unchanged_resync")),
+    ("1 % delta", ("sync", "delta")),
+    ("CSV import", ("sync", "csv_full")),
+)
+
+
+def cpu_table(sizes: dict[int, dict[str, Any]]) -> str:
+    """CPU seconds each service used during each sync stage, beside what the machine's cores
+    offered in the stage's seconds (bench/usage.py): where the two are close, the stage waited
+    on CPU, not on the SIS or the network."""
+    cores = os.cpu_count() or 1
+    lines = [
+        f"{'students':>10}  {'stage':<18} {'functions':>10} {'emulator':>9} {'tasks':>6}"
+        f"  {'offered':>8}"
+    ]
+    for size in sorted(sizes):
+        for name, path in CPU_STAGES:
+            stage = measured(sizes[size], path) or {}
+            used = stage.get("cpu_seconds")
+            if not used:
+                continue
+            offered = cores * float(stage.get("wall_seconds") or stage["seconds"])
+            lines.append(
+                f"{size:>10,}  {name:<18} {used.get('functions', 0):>8.1f} s"
+                f" {used.get('firestore', 0):>7.1f} s {used.get('tasks', 0):>4.1f} s"
+                f"  {offered:>6.1f} s"
+            )
+    return "\n".join(lines)
+
+
 def seconds(size: dict[str, Any], path: tuple[str, str]) -> float:
     """A stage's seconds; 0 for a stage this run left out (the plot leaves its bar empty)."""
     stage = measured(size, path)

@@ -36,7 +36,7 @@ from bench.measure import (
     raw_write_rate,
     sync_stages,
 )
-from bench.memory import peak_rss_mib, with_peak
+from bench.usage import peak_rss_mib, with_usage
 from tools.localstack import LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
@@ -113,8 +113,7 @@ def measure_stages(
         progress.say(f"raw batched writes: {out['raw_write']['docs_per_second']:,} docs/s")
         out["sync"] = sync_stages(bench, stages)
         if "export" in stages:
-            functions = stack.services["functions"].pid
-            out["export"] = with_peak(functions, lambda: export_stages(bench, shape))
+            out["export"] = with_usage(bench.service_groups(), lambda: export_stages(bench, shape))
         out["peak_rss_mib"] = {
             name: peak_rss_mib(stack.services[name].pid) for name in ("functions", "firestore")
         }
@@ -187,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     print("\nSeconds per stage:\n" + report.stage_table(results))
+    print("\nCPU seconds per sync stage, and what the cores offered in its wall seconds:")
+    print(report.cpu_table(results))
     print("\nGoals (ratios within one run on this machine):\n" + report.table(results))
     print(f"\nwrote {report.write_results(facts, results, args.out)}")
     print(f"wrote {report.plot(results, facts, args.out)}")

@@ -1,0 +1,68 @@
+"""What a stage costs the local services besides time, from /proc (see proc(5)):
+- peak memory: the largest VmHWM (peak resident set) of the processes in a service's process
+  group, reset between stages by writing 5 to /proc/<pid>/clear_refs;
+- CPU: the seconds the service's processes ran (utime + stime of /proc/<pid>/stat, in clock
+  ticks) during the stage, per service. Two cores give a stage at most twice its seconds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+
+def group_processes(group: int) -> Iterator[Path]:
+    """/proc entries of the live processes in process group ``group`` (the service's PID:
+    gunicorn's master and its worker, or the emulator's JVM)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) == group:
+                yield entry
+        except OSError:
+            continue
+
+
+def peak_rss_mib(group: int) -> float:
+    peak = 0
+    for entry in group_processes(group):
+        try:
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (OSError, ValueError):
+            continue
+    return round(peak / 1024, 1)
+
+
+def reset_peak(group: int) -> None:
+    for entry in group_processes(group):
+        try:
+            (entry / "clear_refs").write_text("5")
+        except OSError:
+            continue
+
+
+def cpu_seconds(group: int) -> float:
+    """CPU seconds the live processes of the group have used (user and system)."""
+    ticks = 0
+    for entry in group_processes(group):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def with_usage(groups: Mapping[str, int], stage: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Runs a stage and adds the functions server's peak RSS during it (``peak_rss_mib``) and
+    each service's CPU seconds during it (``cpu_seconds``). ``groups``: process group by
+    service name, with ``functions``."""
+    reset_peak(groups["functions"])
+    before = {name: cpu_seconds(group) for name, group in groups.items()}
+    result = stage()
+    used = {name: round(cpu_seconds(group) - before[name], 1) for name, group in groups.items()}
+    return {**result, "peak_rss_mib": peak_rss_mib(groups["functions"]), "cpu_seconds": used}
