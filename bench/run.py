@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
+from bench.export_stages import ExportShape, export_stages
 from bench.measure import (
     CLIENT_ID,
     SECRET,
     Bench,
-    ExportShape,
     Progress,
-    export_stages,
     raw_write_rate,
     sync_stages,
 )

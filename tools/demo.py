@@ -4,7 +4,6 @@ synthetic district over OneRoster 1.2 and 1.1, fetched over HTTP with an OAuth 2
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import sys
@@ -19,8 +18,10 @@ from shared.adapters.cloud_tasks import make_tasks_client
 from shared.ids import safe_id
 from tools.demo_classroom import classroom_demo
 from tools.demo_csv import COUNTS, csv_demo
+from tools.demo_export import export_demo
 from tools.local_issuer import stack_id_token
 from tools.localstack import ALL_SERVICES, LocalStack, queue_path
+from tools.stack_console import DEMO_ADMIN, DEMO_DISTRICT
 
 RESOURCES_12 = (
     "orgs",
@@ -91,10 +92,6 @@ def check_tasks_and_firestore(env: dict[str, str]) -> tuple[float, bool]:
     ref = db.collection("demo").document("stack-check")
     ref.set({"checked_at": firestore.SERVER_TIMESTAMP})
     return dispatched, ref.get().exists
-
-
-DEMO_DISTRICT = "demo-district"
-DEMO_ADMIN = "admin@rusd.example.org"
 
 
 def admin_call(functions: str, method: str, path: str, body: Any = None) -> requests.Response:
@@ -247,137 +244,6 @@ def change_sis(sis: str) -> list[str]:
         f"student {leaving['user']['sourcedId']} dropped from it (tobedeleted)",
         f"student {newcomer['user']['sourcedId']} added to it",
     ]
-
-
-DEMO_TEACHER = "teacher@rusd.example.org"
-
-
-def teacher_call(functions: str, method: str, class_id: str, action: str) -> requests.Response:
-    return requests.request(
-        method,
-        f"{functions}/export_teacher/districts/{DEMO_DISTRICT}/classes/{class_id}/{action}",
-        headers={"Authorization": f"Bearer {stack_id_token(DEMO_TEACHER, LocalStack().env())}"},
-        timeout=120,
-    )
-
-
-def run_export(functions: str, db: firestore.Client, class_id: str) -> dict[str, Any]:
-    ref = (
-        db.collection("districts").document(DEMO_DISTRICT).collection("classes").document(class_id)
-    )
-    started = teacher_call(functions, "POST", class_id, "export")
-    if started.status_code != 202:
-        raise SystemExit(f"demo: export refused: {started.text}")
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if ((ref.get().to_dict() or {}).get("export") or {}).get("state") != "queued":
-            break
-        time.sleep(0.5)
-    status: dict[str, Any] = teacher_call(functions, "GET", class_id, "export").json()
-    return status
-
-
-def export_demo(env: dict[str, str], db: firestore.Client, sis: str) -> bool:
-    """Two teachers' classes accepted, coursework and marks recorded, exported, one mark edited,
-    exported again: the SIS ends with one lineItem per assignment and one result per mark."""
-    functions = env["ROSTERSYNC_FUNCTIONS_URL"]
-    district = db.collection("districts").document(DEMO_DISTRICT)
-    classes = sorted(
-        (
-            c
-            for c in district.collection("classes").stream()
-            if sum(
-                1
-                for m in (c.to_dict() or {}).get("students", {}).values()
-                if m["status"] == "active"
-            )
-            >= 10
-        ),
-        key=lambda c: c.id,
-    )
-    owner = (classes[0].to_dict() or {})["owner"]["sis_user_id"]
-    mine = [c for c in classes if (c.to_dict() or {})["owner"]["sis_user_id"] == owner][:2]
-    district.collection("staff").document(safe_id(DEMO_TEACHER)).set(
-        {"role": "teacher", "sis_user_id": owner}
-    )
-    print(f"\n6. Teacher {owner} accepts {len(mine)} synced classes and records marks:")
-    now = dt.datetime.now(dt.UTC)
-    plan = [
-        ("a-quiz", "Fractions quiz", "Quizzes", 10),
-        ("a-essay", "Persuasive essay", "Homework", 20),
-        ("a-test", "Unit 3 test", "Tests", 100),
-    ]
-    marks_total = 0
-    for cls in mine:
-        cls.reference.update({"offer_state": "accepted"})
-        students = sorted(
-            m["sis_user_id"]
-            for m in (cls.to_dict() or {})["students"].values()
-            if m["status"] == "active"
-        )
-        for index, (assignment_id, title, category, points) in enumerate(plan):
-            work = cls.reference.collection("coursework").document(assignment_id)
-            work.set(
-                {
-                    "title": title,
-                    "category": category,
-                    "max_points": points,
-                    "assigned_at": now - dt.timedelta(days=7),
-                    "due_at": now - dt.timedelta(days=index),
-                    "state": "published",
-                }
-            )
-            for n, student in enumerate(students):
-                mark_status = "exempt" if n == 0 else ("missing" if n == 1 else "graded")
-                work.collection("marks").document(safe_id(student)).set(
-                    {
-                        "sis_user_id": student,
-                        "status": mark_status,
-                        "score": None if mark_status != "graded" else float(points - n % 4),
-                        "updated_at": now,
-                    }
-                )
-                marks_total += 1
-        print(f"    {cls.id}: {len(plan)} assignments, {len(students)} students")
-    print("\n7. Export (teacher API -> mark-export queue -> PUT lineItems and results):")
-    for cls in mine:
-        status = run_export(functions, db, cls.id)
-        counts = status["export"].get("counts", {})
-        print(
-            f"    {cls.id}: {status['export'].get('state')} in "
-            f"{status['export'].get('seconds', 0):.1f} s, {counts}"
-        )
-    held = requests.get(f"{sis}/_control/gradebook", timeout=60).json()
-    print(
-        f"    the SIS now holds {len(held['lineItems'])} lineItems and {len(held['results'])} "
-        f"results ({len(mine) * len(plan)} assignments, {marks_total} marks recorded)"
-    )
-    first = mine[0]
-    student = sorted(
-        m["sis_user_id"]
-        for m in (first.to_dict() or {})["students"].values()
-        if m["status"] == "active"
-    )[3]
-    first.reference.collection("coursework").document("a-quiz").collection("marks").document(
-        safe_id(student)
-    ).update(
-        {"score": 4.0, "comment": "Regraded after review", "updated_at": dt.datetime.now(dt.UTC)}
-    )
-    before = {r["sourcedId"]: r for r in held["results"]}
-    print(f"\n8. The teacher edits {student}'s quiz mark and exports again:")
-    status = run_export(functions, db, first.id)
-    print(f"    {first.id}: {status['export'].get('counts')}")
-    after = {
-        r["sourcedId"]: r
-        for r in requests.get(f"{sis}/_control/gradebook", timeout=60).json()["results"]
-    }
-    changed = [k for k in after if before.get(k) != after[k]]
-    print(
-        f"    results changed in the SIS: {len(changed)} "
-        f"(score now {after[changed[0]]['score'] if changed else '-'}); "
-        f"results in total: {len(after)}"
-    )
-    return len(changed) == 1 and len(after) == len(before)
 
 
 def exit_quietly_on_signals() -> None:

@@ -23,12 +23,16 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from tools.stack_console import (
+    DEFAULT_SIS_CLIENT_ID,
+    DEFAULT_SIS_CLIENT_SECRET,
+    console_hint,
+    seed_demo_admin,
+)
 from tools.stack_processes import (
     LOOPBACK,
     PROJECT_ID,
@@ -51,8 +55,6 @@ TASKS_LOCATION = "us-central1"
 ALL_SERVICES = ("issuer", "firestore", "tasks", "secrets", "sis", "storage", "functions", "events")
 TASKS_SERVICE_ACCOUNT = f"tasks@{PROJECT_ID}.iam.gserviceaccount.com"
 ID_TOKEN_AUDIENCE = "rostersync-local"  # noqa: S105  (an audience, not a secret)
-DEFAULT_SIS_CLIENT_ID = "rostersync-local"
-DEFAULT_SIS_CLIENT_SECRET = "local-development-secret"  # noqa: S105  (the local SIS's own fixture)
 PACKAGES_BUCKET = f"{PROJECT_ID}-rostersync-packages"  # as Settings names them for a project
 STAGING_BUCKET = f"{PROJECT_ID}-rostersync-staging"
 
@@ -336,50 +338,6 @@ class LocalStack:
         return env
 
 
-DEMO_DISTRICT = "demo-district"  # as tools/demo.py
-DEMO_ADMIN = "admin@rusd.example.org"
-
-
-def seed_demo_admin(firestore_port: int) -> None:
-    """Makes DEMO_ADMIN an admin of DEMO_DISTRICT (its staff document, through the emulator's
-    REST API), so the console can be signed in to at once after `up`."""
-    from shared.ids import safe_id
-
-    doc = f"districts/{DEMO_DISTRICT}/staff/{safe_id(DEMO_ADMIN)}"
-    url = (
-        f"http://{LOOPBACK}:{firestore_port}/v1/projects/{PROJECT_ID}/databases/(default)/"
-        f"documents/{doc}"
-    )
-    body = json.dumps({"fields": {"role": {"stringValue": "admin"}}}).encode()
-    headers = {"Content-Type": "application/json", "Authorization": "Bearer owner"}
-    request = urllib.request.Request(url, body, headers, method="PATCH")
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310  (the emulator we started)
-        pass
-
-
-def console_hint(stack: LocalStack, sis_args: Sequence[str]) -> list[str]:
-    """What `up` prints so an admin can open the web console and connect the local SIS."""
-    svc = stack.services
-    base = f"http://{LOOPBACK}:{svc['functions'].port}"
-    lines = [
-        "",
-        f"web console  {base}/console/?district={DEMO_DISTRICT}",
-        f'  sign in as {DEMO_ADMIN} on the local issuer\'s page ("Sign in" takes you there);',
-        f"  `up` made that email an admin of district {DEMO_DISTRICT} (its staff document).",
-    ]
-    custom_sis = any(a.startswith(("--prefix", "--token-path")) for a in sis_args)
-    if "sis" in svc and not custom_sis:
-        sis = f"http://{LOOPBACK}:{svc['sis'].port}"
-        lines += [
-            "  connect it to the local SIS (vendor Generic OneRoster, OneRoster 1.2):",
-            f"    rostering base URL {sis}/ims/oneroster/rostering/v1p2",
-            f"    gradebook base URL {sis}/ims/oneroster/gradebook/v1p2",
-            f"    token URL {sis}/oauth/token",
-            f"    client id {DEFAULT_SIS_CLIENT_ID}, client secret {DEFAULT_SIS_CLIENT_SECRET}",
-        ]
-    return lines
-
-
 def queue_path(queue: str) -> str:
     return f"projects/{PROJECT_ID}/locations/{TASKS_LOCATION}/queues/{queue}"
 
@@ -445,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{svc.name:<10} pid {svc.pid:<7} http://{LOOPBACK}:{svc.port}  log {svc.log}")
         if {"functions", "firestore"} <= stack.services.keys():
             seed_demo_admin(stack.services["firestore"].port)
-            print("\n".join(console_hint(stack, args.sis_arg)))
+            print("\n".join(console_hint(stack.services, args.sis_arg)))
     elif args.command == "down":
         lingering = stack.down()
         if lingering:
