@@ -25,16 +25,25 @@ def group_processes(group: int) -> Iterator[Path]:
             continue
 
 
-def peak_rss_mib(group: int) -> float:
-    peak = 0
+def group_files(group: int, name: str) -> Iterator[str]:
+    """The text of /proc/<pid>/<name> of each live process in the group (a process that ended
+    meanwhile is left out)."""
     for entry in group_processes(group):
         try:
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except (OSError, ValueError):
+            yield (entry / name).read_text()
+        except OSError:
             continue
-    return round(peak / 1024, 1)
+
+
+def _peak_kib(status: str) -> int:
+    lines = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(lines[0].split()[1]) if lines else 0
+
+
+def peak_rss_mib(group: int) -> float:
+    return round(
+        max((_peak_kib(text) for text in group_files(group, "status")), default=0) / 1024, 1
+    )
 
 
 def reset_peak(group: int) -> None:
@@ -45,16 +54,14 @@ def reset_peak(group: int) -> None:
             continue
 
 
+def _ticks(stat: str) -> int:
+    fields = stat.rsplit(")", 1)[1].split()  # the command in parentheses may hold spaces
+    return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of proc(5)
+
+
 def cpu_seconds(group: int) -> float:
     """CPU seconds the live processes of the group have used (user and system)."""
-    ticks = 0
-    for entry in group_processes(group):
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-        except (OSError, ValueError, IndexError):
-            continue
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(_ticks(text) for text in group_files(group, "stat")) / os.sysconf("SC_CLK_TCK")
 
 
 def with_usage(groups: Mapping[str, int], stage: Callable[[], dict[str, Any]]) -> dict[str, Any]:
