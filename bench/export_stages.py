@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from bench.measure import DISTRICT, POLL_SECONDS, TEACHER, Bench
+from bench.measure import DISTRICT, POLL_SECONDS, TEACHER, BatchWriter, Bench
 from shared.ids import safe_id
 
 
@@ -90,23 +90,6 @@ def _assignment_doc(index: int, now: dt.datetime) -> dict[str, Any]:
         "due_at": now,
         "state": "published",
     }
-
-
-class BatchWriter:
-    def __init__(self, db: Any, size: int = 500) -> None:
-        self.db, self.size = db, size
-        self.batch, self.pending = db.batch(), 0
-
-    def set(self, ref: Any, data: dict[str, Any]) -> None:
-        self.batch.set(ref, data)
-        self.pending += 1
-        if self.pending >= self.size:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            self.batch.commit()
-        self.batch, self.pending = self.db.batch(), 0
 
 
 def export_stage(bench: Bench, class_ids: list[str], stage: str) -> dict[str, Any]:

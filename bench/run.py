@@ -76,7 +76,8 @@ def measure_size(students: int, args: argparse.Namespace, state_dir: Path) -> di
             os.environ.update(stack.env())
             progress.say(f"stack up (state in {state_dir})")
             shape = export_shape(students, args)
-            result.update(measure_stages(stack, sis, progress, shape, args.stages))
+            stages = measure_stages(stack, sis, progress, shape, args.stages, args.accounts)
+            result.update(stages)
         except Exception:
             keep_logs(state_dir, args.out / "logs")
             raise
@@ -101,13 +102,14 @@ def measure_stages(
     progress: Progress,
     shape: ExportShape,
     stages: frozenset[str],
+    accounts: bool = False,
 ) -> dict[str, Any]:
     from google.cloud import firestore
 
     db = firestore.Client(project=stack.env()["GOOGLE_CLOUD_PROJECT"])
     out: dict[str, Any] = {}
     with serve(sis) as running:
-        bench = Bench(stack, db, running, progress)
+        bench = Bench(stack, db, running, progress, with_accounts=accounts)
         out["raw_write"] = raw_write_rate(bench)
         progress.say(f"raw batched writes: {out['raw_write']['docs_per_second']:,} docs/s")
         out["sync"] = sync_stages(bench, stages)
@@ -158,6 +160,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=report.RESULTS)
     parser.add_argument("--state-dir", type=Path, default=None, help="the stack's state directory")
     parser.add_argument("--firestore-heap", default=None, help="emulator JVM heap, e.g. 8g")
+    parser.add_argument(
+        "--accounts",
+        action="store_true",
+        help="give every SIS user with an email an app account before the first sync "
+        "(by default the district has none: every user gets a no_matching_account warning)",
+    )
     parser.add_argument(
         "--stages",
         type=parse_stages,
