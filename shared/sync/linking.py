@@ -120,6 +120,28 @@ def unlink_shared(
         _forget_key(store, district_id, key, revoked.values())
 
 
+def confirm_links(
+    store: DocumentStore, district_id: str, school_id: str, links: Mapping[str, str]
+) -> None:
+    """After a school step applied its classes with ``links``: a link another school's step
+    undid meanwhile (a value found shared, ``unlink_shared``) may have been cleared from these
+    classes before this apply put the account back. The links are read again and an account
+    whose link is gone leaves the school's classes. Either this read sees the other step's undo,
+    or that step's clearing came after this apply, so the classes end without the account
+    whatever the order."""
+    if not links:
+        return
+    paths = {user_id: _link_path(district_id, user_id) for user_id in links}
+    stored = store.get_many(list(paths.values()), fields=["account_id"])
+    gone = {
+        user_id: account_id
+        for user_id, account_id in links.items()
+        if (stored.get(paths[user_id]) or {}).get("account_id") != account_id
+    }
+    if gone:
+        clear_memberships(store, district_id, gone, [school_id])
+
+
 def _forget_key(
     store: DocumentStore, district_id: str, key: MatchKey, links: Iterable[Mapping[str, Any]]
 ) -> None:
@@ -222,12 +244,13 @@ def _match(
     people: Sequence[SisPerson],
     links: Mapping[str, str],
     school_id: str,
+    run_id: str | None,
 ) -> tuple[LinkPlan, list[DataWarning]]:
     """Matches the school's unlinked users whose value no other SIS user holds."""
     key = district.match_key
     unlinked = [p for p in people if p.sourced_id not in links and not view.is_shared(p.sourced_id)]
     holders = {v: view.holders(p) for p in unlinked if (v := p.key(key))}
-    found = accounts_by_key(store, district.district_id, key, sorted(holders))
+    found = accounts_by_key(store, district.district_id, key, sorted(holders), run_id)
     matches, unmatched, warnings = match_accounts(
         unlinked, found, key, school_id=school_id, holders=holders
     )
@@ -245,9 +268,11 @@ def link_accounts(
     school_id: str,
     dry_run: bool,
     now: dt.datetime,
+    run_id: str | None = None,
 ) -> tuple[dict[str, str], list[DataWarning]]:
     """Links by SIS user id, and the warnings of users left unlinked. A dry run writes no link
-    (the key claims are facts of the SIS and are recorded even then)."""
+    (the key claims are facts of the SIS and are recorded even then). ``run_id``: the run
+    linking, whose steps may share one read of the district's accounts (account_lookup.py)."""
     district_id, key = district.district_id, district.match_key
     stored = read_links(store, district_id, people)
     view = read_key_view(store, district_id, key, school_id, people, now, linked=set(stored))
@@ -255,7 +280,7 @@ def link_accounts(
     if view.shared and not dry_run:
         unlink_shared(store, district_id, key, view.shared, now)
     links = {u: a for u, a in stored.items() if not view.is_shared(u)}
-    plan, match_warnings = _match(store, district, view, people, links, school_id)
+    plan, match_warnings = _match(store, district, view, people, links, school_id, run_id)
     warnings.extend(match_warnings)
     if dry_run:
         return {**links, **{m.sis_user_id: m.account_id for m in plan.new_links}}, warnings

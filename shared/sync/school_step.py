@@ -22,7 +22,7 @@ from shared.sync.district import DistrictConfig
 from shared.sync.filters import offered_sections
 from shared.sync.guards import GuardedPlan, guard_plan
 from shared.sync.holds import hold_writes
-from shared.sync.linking import link_accounts
+from shared.sync.linking import confirm_links, link_accounts
 from shared.sync.mirror_store import MirrorDocs, read_school_mirror
 from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
 from shared.sync.planner import plan_school_sync
@@ -220,6 +220,7 @@ def _plan(
         school_id=school_id,
         dry_run=bool(run.get("dry_run")),
         now=ports.clock(),
+        run_id=task.run_id,
     )
     plan = SchoolPlan(plan.school_id, plan.changes, plan.warnings + tuple(account_warnings))
     return plan, current, links
@@ -240,6 +241,7 @@ def _apply(
 ) -> None:
     store, district_id, run_id = ports.store, task.district_id, task.run_id
     apply_changes(store, district_id, run_id, guarded.proceed, links, ports.clock())
+    confirm_links(store, district_id, task.school_id, links)
     commit_school_watermarks(store, ports.clock, district_id, run_id, task.school_id, pages.stamps)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.ids import safe_id
 from shared.store import layout
+from shared.sync import school_step
 from shared.sync.runs import create_run, load_run
 from tests.conftest import StepWorld
 from tools.oneroster_sis.harness import RunningSis
@@ -167,3 +168,43 @@ def test_an_account_created_for_the_first_holder_stops_matching_by_the_shared_em
     links = _live_links(step_world, district)
     assert FIRST not in links and SECOND not in links
     assert "email" not in _accounts(step_world, district)[created]["match_keys"]
+
+
+def test_a_second_holder_unlinking_while_the_first_school_applies_leaves_no_account(
+    make_sis, step_world, monkeypatch
+) -> None:
+    """The first holder's school links its user (no second holder has claimed the value yet),
+    then, between that and its apply, the second holder's school step finds the value shared,
+    unlinks both and clears their accounts from their classes. The first school's apply, made
+    with the link it read before, must not put the account back (seen with parallel duplicate
+    deliveries in tests/sync/test_races.py)."""
+    running = _two_schools_sharing_an_email(make_sis)
+    district = step_world.register(running)
+    _seed_accounts(step_world, district, running)
+    create_run(step_world.ports, district, kind="full", dry_run=False, requested_by="t@x.org")
+    schools: dict[str, dict[str, Any]] = {}
+    while batch := step_world.queue.take():
+        for task in batch:
+            if task["step"] == "school":
+                schools[task["school_id"]] = task
+            else:
+                step_world.deliver(task)
+    first_school, second_school = sorted(schools)
+    real_apply = school_step.apply_changes
+
+    def apply_after_the_second_school(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(school_step, "apply_changes", real_apply)
+        step_world.deliver(schools[second_school])
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(school_step, "apply_changes", apply_after_the_second_school)
+    step_world.deliver(schools[first_school])
+    step_world.drain()
+    assert FIRST not in _live_links(step_world, district)
+    owned = [
+        m
+        for doc in step_world.store.query(layout.classes(district))
+        for m in (doc.data.get("students") or {}).values()
+        if m["sis_user_id"] == FIRST
+    ]
+    assert owned and all(m["account_id"] is None for m in owned)
