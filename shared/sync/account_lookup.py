@@ -1,14 +1,24 @@
 """Which of the app's accounts hold given match key values (``match_keys.<key>``).
 
-A school step asks for every unlinked user's value: hundreds of values, one ``in`` query per 30
-(Firestore's limit for ``in``). When the district holds no more accounts than values asked for
-(a district whose app accounts do not exist yet, or a few), one count and at most one read of
-them all answers the same question in one or two queries instead of dozens. A query's cost on
-the Firestore emulator grows with every document stored, whatever it returns (docs/bench.md),
-and in production each query is a round trip."""
+A school step asks for every unlinked user's value. Few values (at most ``LIVE_VALUES``) are
+looked up live, one ``in`` query per 30 (Firestore's limit for ``in``). For more, the district's
+accounts are counted first:
+- none: the count is the answer;
+- no more accounts than values asked for: one read of them all answers at once;
+- more: the accounts are read once per run and process, by value, and the run's later steps in
+  the same process look values up in that listing. A school of a district whose users are not
+  linked yet asks for hundreds of values (18 ``in`` queries for 525), and its run for as many
+  values as the district has users, so one read of every account costs about what the queries
+  would return, in one query instead of hundreds. On the Firestore emulator each query also
+  pays for every document stored (docs/bench.md), which made the ``in`` queries of a
+  10,000-student district take minutes.
+An account created while a run goes on may be missed by that run's later steps in a process that
+listed the accounts before it; the next run links it."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,18 +27,20 @@ from shared.store.ports import Doc, DocumentStore, Filter
 
 KEY_VALUES_PER_QUERY = 30  # Firestore's limit for an "in" filter
 QUERIES_AT_ONCE = 4
+LIVE_VALUES = 4 * KEY_VALUES_PER_QUERY  # up to four `in` queries: asked live
+LISTINGS_KEPT = 8  # (district, run, key) listings a process keeps
 
 Holders = dict[str, list[str]]  # key value -> ids of the accounts holding it
 
 
-def holders_among(docs: Iterable[Doc], key: str, values: Iterable[str]) -> Holders:
-    """The accounts among ``docs`` whose value of ``key`` is one of ``values``, by value, as an
-    ``in`` filter matches (equal values). Pure."""
-    wanted = set(values)
+def holders_among(docs: Iterable[Doc], key: str, values: Iterable[str] | None = None) -> Holders:
+    """The accounts among ``docs`` whose value of ``key`` is one of ``values`` (every value when
+    None), by value, as an ``in`` filter matches (equal values). Pure."""
+    wanted = None if values is None else set(values)
     found: Holders = {}
     for doc in docs:
         value = (doc.data.get("match_keys") or {}).get(key)
-        if isinstance(value, str) and value in wanted:
+        if isinstance(value, str) and (wanted is None or value in wanted):
             found.setdefault(value, []).append(doc.id)
     return found
 
@@ -49,16 +61,57 @@ def _by_in_queries(
     return holders_among(docs, key, values)
 
 
+class RunListings:
+    """Every account of a district by value, read once per (district, run, key) in this process
+    and kept for the run's later steps (the last ``LISTINGS_KEPT``). Steps that need the same
+    listing at once wait for one read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listings: OrderedDict[tuple[str, str, str], Holders] = OrderedDict()
+        self._reading: dict[tuple[str, str, str], threading.Lock] = {}
+
+    def holders(self, store: DocumentStore, district_id: str, run_id: str, key: str) -> Holders:
+        name = (district_id, run_id, key)
+        with self._lock:
+            reading = self._reading.setdefault(name, threading.Lock())
+        with reading:
+            with self._lock:
+                if name in self._listings:
+                    self._listings.move_to_end(name)
+                    return self._listings[name]
+            listing = holders_among(store.query(layout.accounts(district_id)), key)
+            with self._lock:
+                self._listings[name] = listing
+                self._reading.pop(name, None)
+                while len(self._listings) > LISTINGS_KEPT:
+                    self._listings.popitem(last=False)
+            return listing
+
+
+RUN_LISTINGS = RunListings()
+
+
 def accounts_by_key(
-    store: DocumentStore, district_id: str, key: str, values: Sequence[str]
+    store: DocumentStore,
+    district_id: str,
+    key: str,
+    values: Sequence[str],
+    run_id: str | None = None,
 ) -> Holders:
-    """The accounts holding each value, by value (values no account holds are left out)."""
+    """The accounts holding each value, by value (values no account holds are left out).
+    ``run_id``: the run asking, whose listing of every account later steps may share."""
     values = sorted(set(values))
     if not values:
         return {}
+    if len(values) <= LIVE_VALUES:
+        return _by_in_queries(store, district_id, key, values)
     stored = store.count(layout.accounts(district_id))
     if stored == 0:
         return {}
     if stored <= len(values):  # reading them all costs less than the ``in`` queries
         return holders_among(store.query(layout.accounts(district_id)), key, values)
-    return _by_in_queries(store, district_id, key, values)
+    if run_id is None:
+        return _by_in_queries(store, district_id, key, values)
+    listing = RUN_LISTINGS.holders(store, district_id, run_id, key)
+    return {value: list(listing[value]) for value in values if value in listing}

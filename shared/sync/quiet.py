@@ -244,13 +244,15 @@ def unlinked_users(
     return Unlinked(found[UNMATCHED], found[AMBIGUOUS], shared)
 
 
-def links_unchanged(store: DocumentStore, district: DistrictConfig, state: QuietState) -> bool:
+def links_unchanged(
+    store: DocumentStore, district: DistrictConfig, state: QuietState, run_id: str
+) -> bool:
     """Whether the users the school left unlinked would be left unlinked again."""
     district_id, key = district.district_id, district.match_key
-    if state.unmatched and accounts_by_key(store, district_id, key, state.unmatched):
+    if state.unmatched and accounts_by_key(store, district_id, key, state.unmatched, run_id):
         return False  # an account appeared: link it
     if state.ambiguous:
-        found = accounts_by_key(store, district_id, key, state.ambiguous)
+        found = accounts_by_key(store, district_id, key, state.ambiguous, run_id)
         if any(len(found.get(value, ())) < 2 for value in state.ambiguous):
             return False  # the accounts were merged
     if state.shared:
@@ -285,7 +287,7 @@ def skip_if_quiet(
         state, kind=kind, written=written, pages=digest_now, inputs=inputs, today=today
     ):
         return None
-    if not links_unchanged(store, district, state):
+    if not links_unchanged(store, district, state, run_id):
         return None
     replay = replayed(store, district_id, state, kind, pages.by_page, school_id)
     if replay is None:

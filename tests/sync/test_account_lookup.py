@@ -1,7 +1,7 @@
 """Looking up accounts by match key value answers the same whichever way it reads: by ``in``
-queries (30 values each), by reading every account when the district holds no more accounts than
-values asked for, or by a count alone when it holds none. Counted on the memory store, compared
-on the Firestore emulator."""
+queries (30 values each), by a count alone when the district holds no account, by reading every
+account when it holds no more accounts than values asked for, or from the run's one listing of
+every account. Counted on the memory store, compared on the Firestore emulator."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from shared.sync import account_lookup
 from shared.sync.account_lookup import accounts_by_key
 
 VALUES = [f"user{n}@rusd.example.org" for n in range(12)]
+MANY = [f"v{n}" for n in range(150)]  # more values than are asked for live
 
 
 class CountingStore(MemoryStore):
@@ -50,54 +51,92 @@ def seed(store: Any, district_id: str, accounts: dict[str, Any]) -> None:
         store.set(f"{layout.accounts(district_id)}/{account_id}", {"match_keys": keys})
 
 
+POOL = VALUES + MANY[:130]
 accounts_strategy = st.dictionaries(
     st.from_regex(r"acc-[a-z0-9]{1,6}", fullmatch=True),
     st.fixed_dictionaries(
-        {}, optional={"email": st.sampled_from(VALUES), "username": st.sampled_from(VALUES)}
+        {}, optional={"email": st.sampled_from(POOL), "username": st.sampled_from(POOL)}
     ),
-    max_size=40,
+    max_size=160,
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(accounts=accounts_strategy, values=st.lists(st.sampled_from(VALUES), max_size=40))
-def test_every_way_finds_the_same_holders(accounts: dict[str, Any], values: list[str]) -> None:
+@given(
+    accounts=accounts_strategy,
+    values=st.lists(st.sampled_from(POOL), max_size=160),
+    with_run=st.booleans(),
+)
+def test_every_way_finds_the_same_holders(
+    accounts: dict[str, Any], values: list[str], with_run: bool
+) -> None:
     store = MemoryStore()
     seed(store, "d1", accounts)
-    found = {v: sorted(ids) for v, ids in accounts_by_key(store, "d1", "email", values).items()}
-    assert found == expected(accounts, "email", values)
+    run_id = f"run-{uuid.uuid4().hex}" if with_run else None
+    found = accounts_by_key(store, "d1", "email", values, run_id)
+    assert {v: sorted(ids) for v, ids in found.items()} == expected(accounts, "email", values)
 
 
 def test_a_district_without_accounts_costs_one_count() -> None:
     store = CountingStore()
-    assert accounts_by_key(store, "d1", "email", VALUES * 10) == {}
+    assert accounts_by_key(store, "d1", "email", MANY) == {}
     assert (store.counts, store.queries) == (1, 0)
+
+
+def test_few_values_are_asked_live() -> None:
+    store = CountingStore()
+    seed(store, "d1", {"acc-1": {"email": VALUES[0]}})
+    assert accounts_by_key(store, "d1", "email", VALUES * 10) == {VALUES[0]: ["acc-1"]}
+    assert (store.counts, store.queries) == (0, 1)  # 12 values: one `in` query
 
 
 def test_few_accounts_are_read_at_once_many_by_in_queries() -> None:
     few, many = CountingStore(), CountingStore()
-    seed(few, "d1", {"acc-1": {"email": VALUES[0]}})
-    values = [f"v{n}" for n in range(95)] + [VALUES[0]]
-    assert accounts_by_key(few, "d1", "email", values) == {VALUES[0]: ["acc-1"]}
+    seed(few, "d1", {"acc-1": {"email": MANY[0]}})
+    assert accounts_by_key(few, "d1", "email", MANY) == {MANY[0]: ["acc-1"]}
     assert few.queries == 1
     seed(many, "d1", {f"acc-{n}": {"email": f"v{n}"} for n in range(200)})
-    found = accounts_by_key(many, "d1", "email", values)
-    assert found == {f"v{n}": [f"acc-{n}"] for n in range(95)}
-    assert many.queries == -(-96 // account_lookup.KEY_VALUES_PER_QUERY)
+    found = accounts_by_key(many, "d1", "email", MANY)
+    assert found == {value: [f"acc-{value[1:]}"] for value in MANY}
+    assert many.queries == -(-len(MANY) // account_lookup.KEY_VALUES_PER_QUERY)
 
 
-def test_the_emulator_answers_alike_both_ways(sync_harness: Any) -> None:
-    """The listing and the ``in`` queries against the real Firestore emulator."""
+def test_a_run_reads_every_account_once_and_the_next_run_again() -> None:
+    store = CountingStore()
+    seed(store, "d1", {f"acc-{n}": {"email": f"v{n}"} for n in range(200)})
+    run = f"run-{uuid.uuid4().hex}"
+    first = accounts_by_key(store, "d1", "email", MANY[:140], run)
+    second = accounts_by_key(store, "d1", "email", MANY[10:], run)
+    assert first == {value: [f"acc-{value[1:]}"] for value in MANY[:140]}
+    assert second == {value: [f"acc-{value[1:]}"] for value in MANY[10:]}
+    assert store.queries == 1  # one listing for the run, then answers from it
+    seed(store, "d1", {"acc-late": {"email": "late@x.org"}})
+    asked = [*MANY[:130], "late@x.org"]
+    assert "late@x.org" not in accounts_by_key(store, "d1", "email", asked, run)
+    later = accounts_by_key(store, "d1", "email", asked, f"run-{uuid.uuid4().hex}")
+    assert later["late@x.org"] == ["acc-late"]  # the next run reads the accounts again
+    assert store.queries == 2
+
+
+def test_the_emulator_answers_alike_every_way(sync_harness: Any) -> None:
+    """Live ``in`` queries, the listing and the run's listing against the Firestore emulator."""
     store = FirestoreStore(sync_harness.db)
     district_id = f"lookup-{uuid.uuid4().hex[:8]}"
-    accounts = {f"acc-{n:03d}": {"email": f"v{n % 40}@x.org"} for n in range(60)}
+    accounts = {f"acc-{n:03d}": {"email": f"v{n % 150}@x.org"} for n in range(200)}
     seed(store, district_id, accounts)
-    asked = [f"v{n}@x.org" for n in range(0, 80, 2)]  # 40 values, 60 accounts: in queries
-    by_queries = accounts_by_key(store, district_id, "email", asked)
-    assert {v: sorted(ids) for v, ids in by_queries.items()} == expected(accounts, "email", asked)
-    asked_more = asked + [f"w{n}@x.org" for n in range(30)]  # 70 values, 60 accounts: listing
-    by_listing = accounts_by_key(store, district_id, "email", asked_more)
-    assert {v: sorted(ids) for v, ids in by_listing.items()} == expected(
-        accounts, "email", asked_more
+    cases = {
+        "live": [f"v{n}@x.org" for n in range(0, 80, 2)],  # 40 values
+        "in queries": [f"v{n}@x.org" for n in range(130)],  # 130 values, 200 accounts
+        "listing": [f"v{n}@x.org" for n in range(130)] + [f"w{n}@x.org" for n in range(80)],
+    }
+    for name, asked in cases.items():
+        found = accounts_by_key(store, district_id, "email", asked)
+        assert {v: sorted(ids) for v, ids in found.items()} == expected(accounts, "email", asked), (
+            name
+        )
+    run = f"run-{uuid.uuid4().hex}"
+    by_run = accounts_by_key(store, district_id, "email", cases["in queries"], run)
+    assert {v: sorted(ids) for v, ids in by_run.items()} == expected(
+        accounts, "email", cases["in queries"]
     )
-    assert accounts_by_key(store, f"{district_id}-empty", "email", asked) == {}
+    assert accounts_by_key(store, f"{district_id}-empty", "email", cases["listing"]) == {}
