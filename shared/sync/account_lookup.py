@@ -71,6 +71,11 @@ class RunListings:
         self._listings: OrderedDict[tuple[str, str, str], Holders] = OrderedDict()
         self._reading: dict[tuple[str, str, str], threading.Lock] = {}
 
+    def kept(self, district_id: str, run_id: str, key: str) -> Holders | None:
+        """The listing this process already read for the run, or None."""
+        with self._lock:
+            return self._listings.get((district_id, run_id, key))
+
     def holders(self, store: DocumentStore, district_id: str, run_id: str, key: str) -> Holders:
         name = (district_id, run_id, key)
         with self._lock:
@@ -92,6 +97,10 @@ class RunListings:
 RUN_LISTINGS = RunListings()
 
 
+def _pick(listing: Holders, values: Sequence[str]) -> Holders:
+    return {value: list(listing[value]) for value in values if value in listing}
+
+
 def accounts_by_key(
     store: DocumentStore,
     district_id: str,
@@ -106,6 +115,9 @@ def accounts_by_key(
         return {}
     if len(values) <= LIVE_VALUES:
         return _by_in_queries(store, district_id, key, values)
+    kept = RUN_LISTINGS.kept(district_id, run_id, key) if run_id else None
+    if kept is not None:  # this process read every account for the run already
+        return _pick(kept, values)
     stored = store.count(layout.accounts(district_id))
     if stored == 0:
         return {}
@@ -113,5 +125,4 @@ def accounts_by_key(
         return holders_among(store.query(layout.accounts(district_id)), key, values)
     if run_id is None:
         return _by_in_queries(store, district_id, key, values)
-    listing = RUN_LISTINGS.holders(store, district_id, run_id, key)
-    return {value: list(listing[value]) for value in values if value in listing}
+    return _pick(RUN_LISTINGS.holders(store, district_id, run_id, key), values)
