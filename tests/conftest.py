@@ -30,12 +30,13 @@ from shared.sync.ports import SyncPorts
 from shared.sync.service import handle_task
 from shared.tasks import parse_sync_task
 from tools.local_issuer import load_keys
-from tools.localstack import ID_TOKEN_AUDIENCE, TASKS_SERVICE_ACCOUNT, LocalStack
+from tools.localstack import ID_TOKEN_AUDIENCE, LocalStack
 from tools.oneroster_sis.app import OneRosterSis, SisConfig
 from tools.oneroster_sis.generator import DistrictSpec, generate_district
 from tools.oneroster_sis.harness import RunningSis, serve
 from tools.oneroster_sis.profiles import profile
 from tools.oneroster_sis.store import Store
+from tools.stack_services import TASKS_SERVICE_ACCOUNT
 
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-secret-value-0123456789"

@@ -19,6 +19,7 @@ from shared.ids import safe_id
 from tools.demo_classroom import classroom_demo
 from tools.demo_csv import COUNTS, csv_demo
 from tools.demo_export import export_demo
+from tools.demo_sis_changes import change_sis
 from tools.local_issuer import stack_id_token
 from tools.localstack import ALL_SERVICES, LocalStack, queue_path
 from tools.stack_console import DEMO_ADMIN, DEMO_DISTRICT
@@ -194,58 +195,6 @@ def print_run(title: str, status: dict[str, Any], records: int | None = None) ->
         )
 
 
-def change_sis(sis: str) -> list[str]:
-    """What a registrar does between two nights: rename a section, drop a student, add one."""
-    records = requests.get(f"{sis}/_control/records/enrollments", timeout=60).json()
-    # The district has a few broken records on purpose (--defects): pick among the sound ones.
-    enrollments = [
-        e
-        for e in records["enrollments"]
-        if e.get("status") == "active"
-        and e.get("role") in ("teacher", "student")
-        and isinstance(e.get("user"), dict)
-        and isinstance(e.get("class"), dict)
-    ]
-    section = next(e for e in enrollments if e["role"] == "teacher")["class"]["sourcedId"]
-    requests.patch(
-        f"{sis}/_control/records/classes/{section}",
-        json={"title": "Algebra I Honors - Period 1"},
-        timeout=30,
-    ).raise_for_status()
-    leaving = next(
-        e for e in enrollments if e["role"] == "student" and e["class"]["sourcedId"] == section
-    )
-    requests.delete(
-        f"{sis}/_control/records/enrollments/{leaving['sourcedId']}",
-        params={"mode": "tobedeleted"},
-        timeout=30,
-    ).raise_for_status()
-    in_section = {e["user"]["sourcedId"] for e in enrollments if e["class"]["sourcedId"] == section}
-    newcomer = next(
-        e
-        for e in enrollments
-        if e["role"] == "student" and e["user"]["sourcedId"] not in in_section
-    )
-    requests.put(
-        f"{sis}/_control/records/enrollments",
-        json={
-            "records": [
-                {
-                    **newcomer,
-                    "sourcedId": "enr-demo-new",
-                    "class": {"sourcedId": section, "type": "class"},
-                }
-            ]
-        },
-        timeout=30,
-    ).raise_for_status()
-    return [
-        f"section {section} renamed to 'Algebra I Honors - Period 1'",
-        f"student {leaving['user']['sourcedId']} dropped from it (tobedeleted)",
-        f"student {newcomer['user']['sourcedId']} added to it",
-    ]
-
-
 def exit_quietly_on_signals() -> None:
     """Ctrl-C or SIGTERM ends the demo with 130 or 143 and no traceback. `make demo` runs it
     under `python -m tools.localstack run`, which then stops the stack it started."""
@@ -253,11 +202,8 @@ def exit_quietly_on_signals() -> None:
         signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
 
 
-def main() -> int:
-    exit_quietly_on_signals()
-    stack = LocalStack()
-    env = stack.env()
-    os.environ.update(env)  # the google-cloud clients find the emulators through the environment
+def stack_is_up(stack: LocalStack) -> bool:
+    """True when every service runs; else says which do not and how to start them."""
     missing = [s for s in ALL_SERVICES if not stack.running(s)]
     if missing:
         print(
@@ -265,16 +211,25 @@ def main() -> int:
             "run `make demo` or `make up` first",
             file=sys.stderr,
         )
-        return 1
+        return False
+    return True
+
+
+def show_stack(stack: LocalStack, env: dict[str, str]) -> bool:
+    """Prints the services, then a task through Cloud Tasks and a Firestore write; returns
+    whether the write was read back."""
     print("Local stack (all on 127.0.0.1):")
     for svc in stack.services.values():
         print(f"  {svc.name:<10} port {svc.port:<6} pid {svc.pid}")
     dispatched, stored = check_tasks_and_firestore(env)
     print(f"\nCloud Tasks -> functions /healthz: dispatched in {dispatched * 1000:.0f} ms")
     print(f"Firestore emulator: write and read back {'ok' if stored else 'FAILED'}")
+    return stored
 
-    sis = env["ROSTERSYNC_LOCAL_SIS_URL"]
-    extra = stack.services["sis"].extra
+
+def show_sis(sis: str, extra: dict[str, str]) -> int:
+    """Step 1: every OneRoster 1.2 resource read page by page with a token, as a table.
+    Returns the classes, users and enrollments read (the records a full sync fetches)."""
     session = requests.Session()
     session.headers["Authorization"] = (
         f"Bearer {token(session, sis, extra['client_id'], extra['client_secret'])}"
@@ -295,19 +250,27 @@ def main() -> int:
     print(f"\n  {'resource':<22}{'records':>9}{'pages':>7}{'ms':>8}")
     for row in counts:
         print(f"  {row.resource:<22}{row.records:>9}{row.pages:>7}{row.seconds * 1000:>8.0f}")
-    sis_records = sum(
-        c.records for c in counts if c.resource in ("classes", "users", "enrollments")
-    )
+    return sum(c.records for c in counts if c.resource in ("classes", "users", "enrollments"))
 
-    db = firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"])
-    functions = env["ROSTERSYNC_FUNCTIONS_URL"]
+
+def connect_district(env: dict[str, str], db: firestore.Client, extra: dict[str, str]) -> None:
+    """Step 2: the admin connects the SIS; the classroom app's existing accounts are seeded."""
     print("\n2. A district admin connects the SIS and the app's accounts exist:")
     register_district(env, db, extra)
-    print(f"  {seed_accounts(sis, db):,} existing accounts in the classroom app")
+    accounts = seed_accounts(env["ROSTERSYNC_LOCAL_SIS_URL"], db)
+    print(f"  {accounts:,} existing accounts in the classroom app")
 
+
+def run_sync(functions: str, kind: str) -> dict[str, Any]:
+    """Starts a run of ``kind`` (full or delta) through the admin API and waits for its end."""
+    run_id = admin_call(functions, "POST", "/runs", {"kind": kind}).json()["run_id"]
+    return wait_for_run(functions, run_id)
+
+
+def full_sync(functions: str, db: firestore.Client, sis_records: int) -> dict[str, Any]:
+    """Step 3: a full sync, then what Firestore holds; returns the run's status."""
     print("\n3. Full sync now (admin API -> Cloud Tasks -> one task per page -> Firestore):")
-    run_id = admin_call(functions, "POST", "/runs", {"kind": "full"}).json()["run_id"]
-    full = wait_for_run(functions, run_id)
+    full = run_sync(functions, "full")
     print_run("Full sync", full, sis_records)
     classes = list(
         db.collection("districts").document(DEMO_DISTRICT).collection("classes").stream()
@@ -317,23 +280,44 @@ def main() -> int:
         for c in classes
     )
     print(f"    Firestore now holds {len(classes):,} classes with {members:,} student places")
+    return full
 
+
+def delta_sync(functions: str, sis: str) -> dict[str, Any]:
+    """Steps 4 and 5: changes made in the SIS, then a delta sync; returns the run's status."""
     print("\n4. Changes in the SIS:")
     for line in change_sis(sis):
         print(f"    - {line}")
     print("\n5. Delta sync (dateLastModified after the watermark):")
-    run_id = admin_call(functions, "POST", "/runs", {"kind": "delta"}).json()["run_id"]
-    delta = wait_for_run(functions, run_id)
+    delta = run_sync(functions, "delta")
     print_run("Delta sync", delta)
+    return delta
+
+
+def main() -> int:
+    exit_quietly_on_signals()
+    stack = LocalStack()
+    env = stack.env()
+    os.environ.update(env)  # the google-cloud clients find the emulators through the environment
+    if not stack_is_up(stack):
+        return 1
+    stored = show_stack(stack, env)
+    sis = env["ROSTERSYNC_LOCAL_SIS_URL"]
+    extra = stack.services["sis"].extra
+    sis_records = show_sis(sis, extra)
+
+    db = firestore.Client(project=env["GOOGLE_CLOUD_PROJECT"])
+    functions = env["ROSTERSYNC_FUNCTIONS_URL"]
+    connect_district(env, db, extra)
+    full = full_sync(functions, db, sis_records)
+    delta = delta_sync(functions, sis)
     exported = export_demo(env, db, sis)
     teacher_ok = classroom_demo(
         functions,
         db,
         DEMO_DISTRICT,
         lambda email: stack_id_token(email, LocalStack().env()),
-        lambda kind: wait_for_run(
-            functions, admin_call(functions, "POST", "/runs", {"kind": kind}).json()["run_id"]
-        ),
+        lambda kind: run_sync(functions, kind),
         step=9,
     )
     csv_ok = csv_demo(env, db, sis, step=11)

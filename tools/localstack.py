@@ -27,40 +27,42 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from tools.stack_console import (
-    DEFAULT_SIS_CLIENT_ID,
-    DEFAULT_SIS_CLIENT_SECRET,
-    console_hint,
-    seed_demo_admin,
-)
+from tools.stack_console import console_hint, seed_demo_admin
 from tools.stack_processes import (
     LOOPBACK,
     PROJECT_ID,
     Service,
     StackError,
-    create_buckets,
-    firestore_command,
-    free_port,
-    http_ok,
     port_open,
     stop_process_group,
-    storage_command,
-    wait_until,
 )
+from tools.stack_processes import firestore_command as firestore_command  # tests
+from tools.stack_processes import free_port as free_port  # tests
 from tools.stack_processes import gcloud_sdk_root as gcloud_sdk_root  # .ci/run, preflight
+from tools.stack_services import (
+    PACKAGES_BUCKET,
+    STAGING_BUCKET,
+    TASKS_LOCATION,
+    TASKS_SERVICE_ACCOUNT,
+    start_events,
+    start_firestore,
+    start_functions,
+    start_issuer,
+    start_secrets,
+    start_sis,
+    start_storage,
+    start_tasks,
+)
 from tools.stack_session import down_on_signals, run_with_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKS_LOCATION = "us-central1"
 ALL_SERVICES = ("issuer", "firestore", "tasks", "secrets", "sis", "storage", "functions", "events")
-TASKS_SERVICE_ACCOUNT = f"tasks@{PROJECT_ID}.iam.gserviceaccount.com"
 ID_TOKEN_AUDIENCE = "rostersync-local"  # noqa: S105  (an audience, not a secret)
-PACKAGES_BUCKET = f"{PROJECT_ID}-rostersync-packages"  # as Settings names them for a project
-STAGING_BUCKET = f"{PROJECT_ID}-rostersync-staging"
 
 
 class LocalStack:
-    """The local stack of one state directory. `up` is idempotent per service."""
+    """The local stack of one state directory. `up` is idempotent per service; each service
+    starts through its starter in tools/stack_services.py."""
 
     def __init__(
         self,
@@ -97,9 +99,11 @@ class LocalStack:
         data = {name: asdict(svc) for name, svc in self.services.items()}
         self.state_file.write_text(json.dumps(data, indent=2))
 
-    def _spawn(
+    def spawn(
         self, name: str, argv: Sequence[str], env: dict[str, str] | None = None
     ) -> tuple[subprocess.Popen[bytes], Path]:
+        """Starts ``argv`` in its own process group, its output in the state directory's
+        NAME.log."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = self.state_dir / f"{name}.log"
         with log.open("wb") as out:
@@ -115,136 +119,7 @@ class LocalStack:
         self._procs[name] = proc
         return proc, log
 
-    def _start_firestore(self) -> Service:
-        port = free_port()
-        proc, log = self._spawn("firestore", firestore_command(port, self.firestore_heap))
-        self._guard(proc, "firestore", port, log)
-        wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/"), proc, "Firestore emulator", log)
-        return Service("firestore", proc.pid, port, str(log))
-
-    def _start_tasks(self) -> Service:
-        """The local Cloud Tasks service, with the queues and settings of infra/queues.tf."""
-        # Imported here: it needs python-hcl2 from .venv, and .ci/run imports this module with
-        # the bare interpreter before any virtual environment exists.
-        from tools.cloud_tasks_local.infra_queues import as_spec, infra_queues
-
-        port = free_port()
-        argv = [sys.executable, "-m", "tools.cloud_tasks_local.server", "--port", str(port)]
-        argv += ["--project", PROJECT_ID, "--location", TASKS_LOCATION]
-        argv += ["--time-scale", str(self.tasks_time_scale)]
-        argv += ["--duplicate-rate", str(self.tasks_duplicate_rate)]
-        if "issuer" in self.services:
-            argv += ["--oidc-issuer-url", f"http://{LOOPBACK}:{self.services['issuer'].port}"]
-        for config in infra_queues():
-            argv += ["--queue", as_spec(config)]
-        proc, log = self._spawn("tasks", argv)
-        self._guard(proc, "tasks", port, log)
-        wait_until(lambda: port_open(port), proc, "Cloud Tasks service", log)
-        return Service("tasks", proc.pid, port, str(log))
-
-    def _start_sis(self, sis_args: Sequence[str]) -> Service:
-        port_file = self.state_dir / "sis.port"
-        port_file.unlink(missing_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "tools.oneroster_sis",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-            "--client-id",
-            DEFAULT_SIS_CLIENT_ID,
-            "--client-secret",
-            DEFAULT_SIS_CLIENT_SECRET,
-            *sis_args,
-        ]
-        proc, log = self._spawn("sis", argv)
-        wait_until(port_file.is_file, proc, "local OneRoster SIS", log, timeout=300)
-        port = int(port_file.read_text())
-        self._guard(proc, "sis", port, log)
-        wait_until(
-            lambda: http_ok(f"http://{LOOPBACK}:{port}/_control/health"),
-            proc,
-            "local OneRoster SIS",
-            log,
-        )
-        return Service(
-            "sis",
-            proc.pid,
-            port,
-            str(log),
-            {"client_id": DEFAULT_SIS_CLIENT_ID, "client_secret": DEFAULT_SIS_CLIENT_SECRET},
-        )
-
-    def _start_issuer(self) -> Service:
-        """The local ID-token issuer (tools/local_issuer.py): its certs URL is what the functions
-        verify every token against, as they verify Google's in production."""
-        port = free_port()
-        argv = [sys.executable, "-m", "tools.local_issuer", "serve", "--port", str(port)]
-        argv += ["--state-dir", str(self.state_dir)]
-        proc, log = self._spawn("issuer", argv)
-        self._guard(proc, "issuer", port, log)
-        wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"), proc, "local issuer", log)
-        return Service("issuer", proc.pid, port, str(log))
-
-    def _start_secrets(self) -> Service:
-        port_file = self.state_dir / "secrets.port"
-        port_file.unlink(missing_ok=True)
-        argv = [sys.executable, "-m", "tools.secret_manager_fake", "--port-file", str(port_file)]
-        proc, log = self._spawn("secrets", argv)
-        wait_until(port_file.is_file, proc, "Secret Manager fake", log)
-        port = int(port_file.read_text())
-        self._guard(proc, "secrets", port, log)
-        wait_until(
-            lambda: http_ok(f"http://{LOOPBACK}:{port}/_control/health"),
-            proc,
-            "Secret Manager fake",
-            log,
-        )
-        return Service("secrets", proc.pid, port, str(log))
-
-    def _start_storage(self) -> Service:
-        """The Cloud Storage emulator, in memory, with the packages and staging buckets."""
-        port = free_port()
-        proc, log = self._spawn("storage", storage_command(port))
-        self._guard(proc, "storage", port, log)
-        url = f"http://{LOOPBACK}:{port}"
-        wait_until(lambda: http_ok(f"{url}/"), proc, "Cloud Storage emulator", log)
-        create_buckets(url, [PACKAGES_BUCKET, STAGING_BUCKET])
-        return Service("storage", proc.pid, port, str(log))
-
-    def _start_events(self) -> Service:
-        """Eventarc's stand-in: the packages bucket's new zips as CloudEvents to csv_landed."""
-        if "functions" not in self.services:
-            raise StackError("the events service delivers to the functions: add functions")
-        port_file = self.state_dir / "events.port"
-        port_file.unlink(missing_ok=True)
-        argv = [sys.executable, "-m", "tools.storage_events", "--port-file", str(port_file)]
-        argv += ["--storage-url", f"http://{LOOPBACK}:{self.services['storage'].port}"]
-        argv += ["--bucket", PACKAGES_BUCKET, "--service-account", TASKS_SERVICE_ACCOUNT]
-        argv += ["--target-url", f"{self.env()['ROSTERSYNC_FUNCTIONS_URL']}/csv_landed"]
-        argv += ["--issuer-url", f"http://{LOOPBACK}:{self.services['issuer'].port}"]
-        argv += ["--twice"] if self.events_twice else []
-        proc, log = self._spawn("events", argv)
-        wait_until(port_file.is_file, proc, "Cloud Storage events", log)
-        port = int(port_file.read_text())
-        self._guard(proc, "events", port, log)
-        wait_until(
-            lambda: http_ok(f"http://{LOOPBACK}:{port}/_control/health"), proc, "events", log
-        )
-        return Service("events", proc.pid, port, str(log))
-
-    def _start_functions(self) -> Service:
-        port = free_port()
-        argv = [sys.executable, "-m", "tools.serve_functions", "--port", str(port)]
-        env = {**self.env(), "ROSTERSYNC_FUNCTIONS_URL": f"http://{LOOPBACK}:{port}"}
-        proc, log = self._spawn("functions", argv, env=env)
-        self._guard(proc, "functions", port, log)
-        wait_until(lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"), proc, "functions", log)
-        return Service("functions", proc.pid, port, str(log))
-
-    def _guard(self, proc: subprocess.Popen[bytes], name: str, port: int, log: Path) -> None:
+    def guard(self, proc: subprocess.Popen[bytes], name: str, port: int, log: Path) -> None:
         """Records the PID before waiting, so `down` can stop a service that hung in start-up."""
         self.services[name] = Service(name, proc.pid, port, str(log))
         self._procs[name] = proc
@@ -252,14 +127,14 @@ class LocalStack:
 
     def up(self, services: Iterable[str] = ALL_SERVICES, sis_args: Sequence[str] = ()) -> None:
         starters: dict[str, Callable[[], Service]] = {
-            "issuer": self._start_issuer,
-            "firestore": self._start_firestore,
-            "tasks": self._start_tasks,
-            "secrets": self._start_secrets,
-            "sis": lambda: self._start_sis(sis_args),
-            "storage": self._start_storage,
-            "functions": self._start_functions,
-            "events": self._start_events,
+            "issuer": lambda: start_issuer(self),
+            "firestore": lambda: start_firestore(self),
+            "tasks": lambda: start_tasks(self),
+            "secrets": lambda: start_secrets(self),
+            "sis": lambda: start_sis(self, sis_args),
+            "storage": lambda: start_storage(self),
+            "functions": lambda: start_functions(self),
+            "events": lambda: start_events(self),
         }
         wanted = list(services)
         if {"tasks", "functions", "events"} & set(wanted):
@@ -342,7 +217,7 @@ def queue_path(queue: str) -> str:
     return f"projects/{PROJECT_ID}/locations/{TASKS_LOCATION}/queues/{queue}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.localstack",
         description=__doc__,
@@ -373,6 +248,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="deliver every Cloud Storage event twice at once (at-least-once delivery)",
     )
+    return parser
+
+
+def _run(stack: LocalStack, services: list[str], sis_args: list[str], program: list[str]) -> int:
+    """`run`: up, the program after --, down; its exit code, or 1 when the stack fails."""
+    try:
+        return run_with_stack(stack, services, sis_args, program)
+    except StackError as exc:
+        print(f"localstack: {exc}", file=sys.stderr)
+        return 1
+
+
+def _up(stack: LocalStack, services: list[str], sis_args: list[str]) -> int:
+    """`up`: starts the services and prints each; with the functions, how to open the console."""
+    try:
+        with down_on_signals(stack):
+            stack.up(services, sis_args)
+    except StackError as exc:
+        print(f"localstack: {exc}", file=sys.stderr)
+        return 1
+    for svc in stack.services.values():
+        print(f"{svc.name:<10} pid {svc.pid:<7} http://{LOOPBACK}:{svc.port}  log {svc.log}")
+    if {"functions", "firestore"} <= stack.services.keys():
+        seed_demo_admin(stack.services["firestore"].port)
+        print("\n".join(console_hint(stack.services, sis_args)))
+    return 0
+
+
+def _down(stack: LocalStack) -> int:
+    """`down`: stops every service; 1 when a port still listens afterwards."""
+    lingering = stack.down()
+    if lingering:
+        print(f"localstack: still listening after stop: {', '.join(lingering)}", file=sys.stderr)
+        return 1
+    print("localstack: stopped")
+    return 0
+
+
+def _print_status(stack: LocalStack) -> None:
+    for name in ALL_SERVICES:
+        state = "running" if stack.running(name) else "stopped"
+        port = stack.services[name].port if name in stack.services else "-"
+        print(f"{name:<10} {state:<8} port {port}")
+
+
+def _print_env(stack: LocalStack) -> None:
+    for key, value in stack.env().items():
+        print(f"export {key}={value}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     split = arguments.index("--") if "--" in arguments else len(arguments)
     args = parser.parse_args(arguments[:split])
@@ -387,39 +314,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         if not program:
             parser.error("run needs a command after --")
-        try:
-            return run_with_stack(stack, services, args.sis_arg, program)
-        except StackError as exc:
-            print(f"localstack: {exc}", file=sys.stderr)
-            return 1
+        return _run(stack, services, args.sis_arg, program)
     if args.command == "up":
-        try:
-            with down_on_signals(stack):
-                stack.up(services, args.sis_arg)
-        except StackError as exc:
-            print(f"localstack: {exc}", file=sys.stderr)
-            return 1
-        for svc in stack.services.values():
-            print(f"{svc.name:<10} pid {svc.pid:<7} http://{LOOPBACK}:{svc.port}  log {svc.log}")
-        if {"functions", "firestore"} <= stack.services.keys():
-            seed_demo_admin(stack.services["firestore"].port)
-            print("\n".join(console_hint(stack.services, args.sis_arg)))
-    elif args.command == "down":
-        lingering = stack.down()
-        if lingering:
-            print(
-                f"localstack: still listening after stop: {', '.join(lingering)}", file=sys.stderr
-            )
-            return 1
-        print("localstack: stopped")
-    elif args.command == "status":
-        for name in ALL_SERVICES:
-            state = "running" if stack.running(name) else "stopped"
-            port = stack.services[name].port if name in stack.services else "-"
-            print(f"{name:<10} {state:<8} port {port}")
+        return _up(stack, services, args.sis_arg)
+    if args.command == "down":
+        return _down(stack)
+    if args.command == "status":
+        _print_status(stack)
     else:
-        for key, value in stack.env().items():
-            print(f"export {key}={value}")
+        _print_env(stack)
     return 0
 
 

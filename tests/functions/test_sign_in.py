@@ -12,7 +12,7 @@ from functions_framework import create_app
 
 from tests.conftest import SyncHarness, id_token, task_headers
 from tools.local_issuer import create_keys
-from tools.localstack import TASKS_SERVICE_ACCOUNT
+from tools.stack_services import TASKS_SERVICE_ACCOUNT
 
 SOURCE = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
 ADMIN = "admin@district.example.org"

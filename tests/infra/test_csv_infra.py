@@ -13,8 +13,8 @@ from tests.infra.test_infra_check import INFRA, seeded
 from tools.infra_check.config import load
 from tools.infra_check.design import FUNCTION_IDENTITIES
 from tools.infra_check.routing import csv_problems
-from tools.localstack import PACKAGES_BUCKET, STAGING_BUCKET
 from tools.stack_processes import PROJECT_ID
+from tools.stack_services import PACKAGES_BUCKET, STAGING_BUCKET
 
 
 def test_the_buckets_and_the_trigger_are_as_designed() -> None:

@@ -19,8 +19,9 @@ import requests
 
 from shared.adapters.google_tokens import GoogleTokenVerifier
 from shared.adapters.package_storage import make_storage_client
-from tools.localstack import TASKS_SERVICE_ACCOUNT, LocalStack
+from tools.localstack import LocalStack
 from tools.stack_processes import create_buckets
+from tools.stack_services import TASKS_SERVICE_ACCOUNT
 from tools.storage_events import StorageEvents, issuer_tokens
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from tools.cli import render
-from tools.cli.api import ApiError, CliFailure
+from tools.cli.api import AdminApi, ApiError, CliFailure
 from tools.cli.app import JsonFlag, RunId, api_of, app, as_json, handled
 from tools.cli.watch import exit_code, watch
 
@@ -56,36 +56,93 @@ def _connect_csv(ctx: typer.Context, json_out: bool) -> None:
     )
 
 
+# The options of `connect`.
+RosteringUrl = Annotated[str | None, Opt(help="The SIS's OneRoster rostering base URL.")]
+ClientId = Annotated[str | None, Opt(help="The OAuth client id the SIS gave.")]
+CsvSource = Annotated[
+    bool, Opt("--csv", help="Sync from OneRoster CSV packages (upload or SFTP drop) instead.")
+]
+Vendor = Annotated[
+    str | None,
+    Opt(
+        help="Vendor preset: infinite-campus, skyward-sms, skyward-qmlativ, "
+        "aspen, powerschool or generic (the default)."
+    ),
+]
+Version = Annotated[str | None, Opt(help="OneRoster version: 1.1 or 1.2.")]
+GradebookUrl = Annotated[str | None, Opt(help="The gradebook base URL (1.2).")]
+TokenUrl = Annotated[str | None, Opt(help="The SIS's OAuth token URL.")]
+AuthMode = Annotated[str | None, Opt(help="e.g. oauth2-basic, oauth1-hmac-sha256.")]
+PageSize = Annotated[int | None, Opt(help="Records per page.")]
+MaxConcurrency = Annotated[int | None, Opt(help="SIS requests at once.")]
+LocalDev = Annotated[
+    bool, Opt("--local-dev", help="Allow http and loopback SIS URLs (local stack only).")
+]
+SecretStdin = Annotated[
+    bool, Opt("--secret-stdin", help="Read the secret from stdin's first line, no prompt.")
+]
+
+
+def _connection_body(fields: dict[str, Any], local_dev: bool, secret_stdin: bool) -> dict[str, Any]:
+    """The PUT /connection body: the fields given, local_dev when set, and the secret (read
+    from stdin or asked for)."""
+    body: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if local_dev:
+        body["local_dev"] = True
+    body["client_secret"] = _secret(secret_stdin)
+    return body
+
+
+def _put_connection(
+    ctx: typer.Context, api: AdminApi, body: dict[str, Any], json_out: bool
+) -> dict[str, Any]:
+    """Saves the connection. When the SIS test fails, prints the API's JSON (with --json) and
+    fails with the problems and that nothing was saved."""
+    try:
+        return api.call("PUT", "/connection", body)
+    except ApiError as exc:
+        if exc.problems:
+            if as_json(ctx, json_out):
+                render.print_json(exc.body)
+            raise CliFailure(f"{exc}\nnothing was saved; fix the above and connect again") from None
+        raise
+
+
+def _connect_sis(
+    ctx: typer.Context, fields: dict[str, Any], local_dev: bool, secret_stdin: bool, json_out: bool
+) -> None:
+    """The district syncs from the SIS's OneRoster API: the secret is asked for, the API tests
+    the token and one read before it saves anything."""
+    api = api_of(ctx)  # signed in, or a missing URL or district reported, before the secret
+    body = _connection_body(fields, local_dev, secret_stdin)
+    answer = _put_connection(ctx, api, body, json_out)
+    if as_json(ctx, json_out):
+        render.print_json(answer)
+        return
+    render.out().print(
+        f"connected ({answer.get('vendor')}): the SIS answered, "
+        f"{answer.get('schools_seen')} school(s) seen; the secret is stored and not shown again"
+    )
+    for warning in answer.get("warnings") or []:
+        render.err().print(f"warning: {warning}", markup=False)
+
+
 @app.command()
 @handled
 def connect(
     ctx: typer.Context,
-    rostering_url: Annotated[
-        str | None, Opt(help="The SIS's OneRoster rostering base URL.")
-    ] = None,
-    client_id: Annotated[str | None, Opt(help="The OAuth client id the SIS gave.")] = None,
-    csv: Annotated[
-        bool, Opt("--csv", help="Sync from OneRoster CSV packages (upload or SFTP drop) instead.")
-    ] = False,
-    vendor: Annotated[
-        str | None,
-        Opt(
-            help="Vendor preset: infinite-campus, skyward-sms, skyward-qmlativ, "
-            "aspen, powerschool or generic (the default)."
-        ),
-    ] = None,
-    version: Annotated[str | None, Opt(help="OneRoster version: 1.1 or 1.2.")] = None,
-    gradebook_url: Annotated[str | None, Opt(help="The gradebook base URL (1.2).")] = None,
-    token_url: Annotated[str | None, Opt(help="The SIS's OAuth token URL.")] = None,
-    auth_mode: Annotated[str | None, Opt(help="e.g. oauth2-basic, oauth1-hmac-sha256.")] = None,
-    page_size: Annotated[int | None, Opt(help="Records per page.")] = None,
-    max_concurrency: Annotated[int | None, Opt(help="SIS requests at once.")] = None,
-    local_dev: Annotated[
-        bool, Opt("--local-dev", help="Allow http and loopback SIS URLs (local stack only).")
-    ] = False,
-    secret_stdin: Annotated[
-        bool, Opt("--secret-stdin", help="Read the secret from stdin's first line, no prompt.")
-    ] = False,
+    rostering_url: RosteringUrl = None,
+    client_id: ClientId = None,
+    csv: CsvSource = False,
+    vendor: Vendor = None,
+    version: Version = None,
+    gradebook_url: GradebookUrl = None,
+    token_url: TokenUrl = None,
+    auth_mode: AuthMode = None,
+    page_size: PageSize = None,
+    max_concurrency: MaxConcurrency = None,
+    local_dev: LocalDev = False,
+    secret_stdin: SecretStdin = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Connect ("Authorize") the SIS: tests the token and one read before anything is saved.
@@ -100,33 +157,12 @@ def connect(
             "pass --rostering-url and --client-id (or --csv for CSV packages)",
             param_hint="--rostering-url",
         )
-    api = api_of(ctx)
     fields = {
         "vendor": vendor, "version": version, "rostering_base_url": rostering_url,
         "gradebook_base_url": gradebook_url, "token_url": token_url, "auth_mode": auth_mode,
         "client_id": client_id, "page_size": page_size, "max_concurrency": max_concurrency,
     }  # fmt: skip
-    body: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
-    if local_dev:
-        body["local_dev"] = True
-    body["client_secret"] = _secret(secret_stdin)
-    try:
-        answer = api.call("PUT", "/connection", body)
-    except ApiError as exc:
-        if exc.problems:
-            if as_json(ctx, json_out):
-                render.print_json(exc.body)
-            raise CliFailure(f"{exc}\nnothing was saved; fix the above and connect again") from None
-        raise
-    if as_json(ctx, json_out):
-        render.print_json(answer)
-        return
-    render.out().print(
-        f"connected ({answer.get('vendor')}): the SIS answered, "
-        f"{answer.get('schools_seen')} school(s) seen; the secret is stored and not shown again"
-    )
-    for warning in answer.get("warnings") or []:
-        render.err().print(f"warning: {warning}", markup=False)
+    _connect_sis(ctx, fields, local_dev, secret_stdin, json_out)
 
 
 @app.command()

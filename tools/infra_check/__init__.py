@@ -21,8 +21,8 @@ cloud access is needed, so they run anywhere the package registries do.
     python -m tools.infra_check [--infra DIR]
 
 One module per concern: design.py (the least-privilege table), config.py (parsing),
-formatting.py, indexes.py, iam.py, routing.py, pins.py, and checks.py (all of them, and the
-command line).
+hcl_lines.py (each line's brackets, `=` and comment, for formatting.py), formatting.py,
+indexes.py, iam.py, routing.py, pins.py, and checks.py (all of them, and the command line).
 
 checkov itself runs beside this in `make lint` (its own virtual environment, .venv-infra).
 """

@@ -2,198 +2,124 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+
+from tools.infra_check.hcl_lines import Line, scan_lines
 
 # --- 2. formatting (what terraform fmt writes) --------------------------------------------------
 
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$")
-
-
-@dataclass
-class _Line:
-    number: int
-    text: str
-    skip: bool = False  # heredoc body or block comment: never reformatted
-    code: str = ""  # the text with string contents and comments blanked out
-    net: int = 0  # net bracket change (hclwrite counts ${ } as a bracket pair)
-    assign: int | None = None  # column of the attribute's `=`, for a one-line attribute
-    equals: int | None = None  # column of the first `=`, one-line or not
-    comment: int | None = None  # column of a trailing comment after code
-
-
-def _scan(text: str) -> list[_Line]:
-    lines = [_Line(n, t) for n, t in enumerate(text.split("\n"), start=1)]
-    heredoc: str | None = None
-    in_block_comment = False
-    for line in lines:
-        if heredoc is not None:
-            line.skip = True
-            if line.text.strip() == heredoc:
-                heredoc = None
-            continue
-        if in_block_comment:
-            line.skip = True
-            if "*/" in line.text:
-                in_block_comment = False
-            continue
-        stack: list[str] = []  # "str", "interp", "brace" (a brace inside an interpolation)
-        code: list[str] = []
-        net = 0
-        net_at_equals: int | None = None
-        stop_counting = False
-        i, text_ = 0, line.text
-        while i < len(text_):
-            ch, nxt = text_[i], text_[i + 1 : i + 2]
-            top = stack[-1] if stack else None
-            if top == "str":
-                if ch == "\\":
-                    code.append("__")
-                    i += 2
-                    continue
-                if ch in "$%" and nxt == "{" and text_[i - 1 : i] != ch:
-                    stack.append("interp")
-                    net += 0 if stop_counting else 1
-                    code.append(ch + "{")
-                    i += 2
-                    continue
-                if ch == '"':
-                    stack.pop()
-                    code.append('"')
-                else:
-                    code.append("_")
-                i += 1
-                continue
-            # code, or code inside an interpolation
-            if ch == "#" or (ch == "/" and nxt == "/"):
-                if text_[:i].strip():
-                    line.comment = i
-                code.append(" " * (len(text_) - i))
-                break
-            if ch == "/" and nxt == "*":
-                end = text_.find("*/", i + 2)
-                if end < 0:
-                    in_block_comment = True
-                    code.append(" " * (len(text_) - i))
-                    break
-                code.append(" " * (end + 2 - i))
-                i = end + 2
-                continue
-            if ch == '"':
-                stack.append("str")
-                code.append('"')
-                i += 1
-                continue
-            if ch == "<" and nxt == "<" and (m := _HEREDOC.match(text_[i:])):
-                heredoc = m.group(1)
-                stop_counting = True
-                code.append(text_[i:])
-                break
-            if ch in "{[(":
-                if top in ("interp", "brace") and ch == "{":
-                    stack.append("brace")
-                net += 0 if stop_counting else 1
-            elif ch in "}])":
-                if ch == "}" and top in ("brace", "interp"):
-                    stack.pop()
-                net -= 0 if stop_counting else 1
-            elif (
-                ch == "="
-                and not stack
-                and line.equals is None
-                and nxt not in "=>"
-                and text_[i - 1 : i] not in ("=", "!", "<", ">")
-                and text_[:i].strip()
-            ):
-                line.equals = i
-                net_at_equals = net
-            code.append(ch)
-            i += 1
-        line.code = "".join(code)
-        line.net = net
-        if line.equals is not None and net_at_equals is not None and net - net_at_equals == 0:
-            line.assign = line.equals
-    return lines
+_Found = list[tuple[Line, str]]  # a problem message and the line it is on
 
 
 def format_problems(name: str, text: str) -> list[str]:
+    """Every place where `text` (the file `name`) differs from what terraform fmt writes."""
     problems: list[str] = []
-
-    def report(line: _Line, message: str) -> None:
-        problems.append(f"{name}:{line.number}: {message}")
-
     if text and not text.endswith("\n"):
         problems.append(f"{name}: no newline at the end of the file")
-    lines = _scan(text.rstrip("\n"))
+    lines = scan_lines(text.rstrip("\n"))
+    found = (
+        _line_problems(lines)
+        + _alignment_problems(lines, "`=`", lambda line: line.assign)
+        + _alignment_problems(lines, "comment", lambda line: line.comment)
+    )
+    problems += [f"{name}:{line.number}: {message}" for line, message in found]
+    return problems
 
-    # Indentation: hclwrite's rule. A line with more openers than closers indents the lines
-    # after it by one level (however many it opened); closers pop levels again.
-    indents: list[int] = []
+
+def _line_problems(lines: list[Line]) -> _Found:
+    """Problems each line has on its own: stray characters, indentation and spacing.
+
+    Indentation follows hclwrite's rule: a line with more openers than closers indents the lines
+    after it by one level (however many it opened); closers pop levels again.
+    """
+    found: _Found = []
+    indents: list[int] = []  # the brackets each open indentation level still holds open
     for line in lines:
-        if "\t" in line.text:
-            report(line, "tab character (terraform fmt indents with spaces)")
-        if "\r" in line.text:
-            report(line, "carriage return (use LF line ends)")
-        if line.text != line.text.rstrip():
-            report(line, "trailing whitespace")
+        found += [(line, message) for message in _character_problems(line.text)]
         if line.skip or not line.text.strip():
             continue
-        if line.net < 0:
-            closed = -line.net
-            while closed > 0 and indents:
-                if closed >= indents[-1]:
-                    closed -= indents.pop()
-                else:
-                    indents[-1] -= closed
-                    closed = 0
-        want = 2 * len(indents)
+        _close_levels(indents, -line.net)
         have = len(line.text) - len(line.text.lstrip(" "))
+        want = 2 * len(indents)
         if have != want and "\t" not in line.text:
-            report(line, f"indented {have} spaces, terraform fmt indents {want}")
+            found.append((line, f"indented {have} spaces, terraform fmt indents {want}"))
         if line.net > 0:
             indents.append(line.net)
-        body = line.code[have:]
-        if line.comment is not None:
-            body = line.code[have : line.comment].rstrip()
-        if line.assign is not None:
-            body = line.code[have : line.assign].rstrip() + " " + line.code[line.assign :]
-        if "  " in body.rstrip():
-            report(line, "more than one space between tokens")
-        if line.equals is not None:
-            before, after = line.text[line.equals - 1], line.text[line.equals + 1 : line.equals + 2]
-            if before != " " or after not in ("", " "):
-                report(line, "`=` needs one space on each side")
+        found += [(line, message) for message in _spacing_problems(line, have)]
+    return found
 
-    # Alignment chains: consecutive one-line attributes align their `=` one column after the
-    # longest name; any other line (blank, comment, block, multi-line value) ends the chain.
-    def close(chain: list[_Line], column_of: Any, width_of: Any, what: str) -> None:
-        if not chain:
-            return
-        want = max(width_of(c) for c in chain) + 1
-        for c in chain:
-            if column_of(c) != want:
-                report(
-                    c, f"{what} at column {column_of(c) + 1}, terraform fmt aligns it at {want + 1}"
-                )
 
-    chain: list[_Line] = []
-    for line in lines:
-        if line.skip or line.assign is None:
-            close(chain, lambda c: c.assign, lambda c: len(c.text[: c.assign].rstrip()), "`=`")
-            chain = []
-        else:
-            chain.append(line)
-    close(chain, lambda c: c.assign, lambda c: len(c.text[: c.assign].rstrip()), "`=`")
-
-    chain = []
-    for line in lines:
-        if line.skip or line.comment is None:
-            close(
-                chain, lambda c: c.comment, lambda c: len(c.text[: c.comment].rstrip()), "comment"
-            )
-            chain = []
-        else:
-            chain.append(line)
-    close(chain, lambda c: c.comment, lambda c: len(c.text[: c.comment].rstrip()), "comment")
+def _character_problems(text: str) -> list[str]:
+    """Tabs, carriage returns and trailing whitespace, which terraform fmt never writes."""
+    problems = []
+    if "\t" in text:
+        problems.append("tab character (terraform fmt indents with spaces)")
+    if "\r" in text:
+        problems.append("carriage return (use LF line ends)")
+    if text != text.rstrip():
+        problems.append("trailing whitespace")
     return problems
+
+
+def _close_levels(indents: list[int], closed: int) -> None:
+    """Takes `closed` brackets off the open indentation levels, the innermost level first."""
+    while closed > 0 and indents:
+        if closed >= indents[-1]:
+            closed -= indents.pop()
+        else:
+            indents[-1] -= closed
+            closed = 0
+
+
+def _spacing_problems(line: Line, indent: int) -> list[str]:
+    """Extra spaces between tokens, and an `=` without one space on each side."""
+    problems = []
+    if "  " in _tokens(line, indent).rstrip():
+        problems.append("more than one space between tokens")
+    if line.equals is not None:
+        before, after = line.text[line.equals - 1], line.text[line.equals + 1 : line.equals + 2]
+        if before != " " or after not in ("", " "):
+            problems.append("`=` needs one space on each side")
+    return problems
+
+
+def _tokens(line: Line, indent: int) -> str:
+    """The line's code after its indentation, without the alignment padding that may stand
+    before a one-line attribute's `=` or before a trailing comment."""
+    if line.assign is not None:
+        return line.code[indent : line.assign].rstrip() + " " + line.code[line.assign :]
+    if line.comment is not None:
+        return line.code[indent : line.comment].rstrip()
+    return line.code[indent:]
+
+
+def _alignment_problems(
+    lines: list[Line], what: str, column_of: Callable[[Line], int | None]
+) -> _Found:
+    """Lines whose `what` is not aligned one column after the longest text before it in its chain.
+
+    A chain is a run of consecutive lines that each have the column (a one-line attribute's `=`,
+    or a trailing comment); any other line (blank, comment, block, multi-line value) ends it.
+    """
+    found: _Found = []
+    for chain in _chains(lines, column_of):
+        want = max(len(line.text[:column].rstrip()) for line, column in chain) + 1
+        for line, column in chain:
+            if column != want:
+                message = f"{what} at column {column + 1}, terraform fmt aligns it at {want + 1}"
+                found.append((line, message))
+    return found
+
+
+def _chains(
+    lines: list[Line], column_of: Callable[[Line], int | None]
+) -> list[list[tuple[Line, int]]]:
+    """The runs of consecutive unskipped lines that have the column, each line with its column."""
+    chains: list[list[tuple[Line, int]]] = [[]]
+    for line in lines:
+        column = column_of(line)
+        if line.skip or column is None:
+            chains.append([])
+        else:
+            chains[-1].append((line, column))
+    return [chain for chain in chains if chain]

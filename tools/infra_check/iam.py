@@ -111,73 +111,116 @@ def granted(config: Config) -> dict[Grant, str]:
 
 
 def iam_problems(config: Config) -> list[str]:
-    problems = []
-    for r in config.resources:
-        if re.search(r"_iam_(binding|policy)$", r.type):
-            problems.append(
-                f"{r.file}: {r.address} is authoritative (it would remove grants made outside "
-                "this configuration); use the matching _iam_member resource"
-            )
-    grants = granted(config)
-    for grant, where in sorted(grants.items()):
-        if grant in EXPECTED_GRANTS:
-            continue
-        same_place = [
-            g for g in EXPECTED_GRANTS if (g.target, g.member) == (grant.target, grant.member)
-        ]
-        hint = (
-            "; the design grants " + ", ".join(str(g) for g in sorted(same_place))
-            if same_place
-            else ""
-        )
-        problems.append(
-            f"{where} grants {grant}: not in the least-privilege table "
-            f"(tools/infra_check.py EXPECTED_GRANTS, docs/operations.md){hint}"
-        )
+    """Every way the configuration's IAM differs from the least-privilege design."""
+    return [
+        *_authoritative_problems(config),
+        *_grant_problems(granted(config)),
+        *_secret_creator_problems(config),
+        *_secret_prefix_problems(config),
+        *_function_identity_problems(config),
+        *_runtime_account_problems(config),
+    ]
+
+
+def _authoritative_problems(config: Config) -> list[str]:
+    """_iam_binding and _iam_policy resources, which replace grants instead of adding one."""
+    return [
+        f"{r.file}: {r.address} is authoritative (it would remove grants made outside "
+        "this configuration); use the matching _iam_member resource"
+        for r in config.resources
+        if re.search(r"_iam_(binding|policy)$", r.type)
+    ]
+
+
+def _grant_problems(grants: dict[Grant, str]) -> list[str]:
+    """Grants made that the table does not hold, then grants in the table that are not made."""
+    problems = [
+        _unexpected_grant(grant, where)
+        for grant, where in sorted(grants.items())
+        if grant not in EXPECTED_GRANTS
+    ]
     for grant in sorted(EXPECTED_GRANTS - set(grants)):
         problems.append(
             f"missing grant: {grant} (part of the design; a function or build fails without it)"
         )
+    return problems
 
+
+def _unexpected_grant(grant: Grant, where: str) -> str:
+    """The problem with a grant outside the table, naming what the design grants the same
+    member on the same target, if anything."""
+    same_place = [
+        g for g in EXPECTED_GRANTS if (g.target, g.member) == (grant.target, grant.member)
+    ]
+    hint = (
+        "; the design grants " + ", ".join(str(g) for g in sorted(same_place)) if same_place else ""
+    )
+    return (
+        f"{where} grants {grant}: not in the least-privilege table "
+        f"(tools/infra_check.py EXPECTED_GRANTS, docs/operations.md){hint}"
+    )
+
+
+def _secret_creator_problems(config: Config) -> list[str]:
+    """The secret_creator custom role must exist and hold exactly its permissions."""
     role = config.find("google_project_iam_custom_role", "secret_creator")
     if role is None:
-        problems.append(
-            "service_accounts.tf: google_project_iam_custom_role.secret_creator is missing"
-        )
-    else:
-        permissions = [unquote(p) for p in role.body.get("permissions", [])]
-        if permissions != SECRET_CREATOR_PERMISSIONS:
-            problems.append(
-                f"{role.file}: {role.address} holds {permissions}; it must hold only "
-                f"{SECRET_CREATOR_PERMISSIONS} (the one secret right granted on the project)"
-            )
+        return ["service_accounts.tf: google_project_iam_custom_role.secret_creator is missing"]
+    permissions = [unquote(p) for p in role.body.get("permissions", [])]
+    if permissions != SECRET_CREATOR_PERMISSIONS:
+        return [
+            f"{role.file}: {role.address} holds {permissions}; it must hold only "
+            f"{SECRET_CREATOR_PERMISSIONS} (the one secret right granted on the project)"
+        ]
+    return []
+
+
+def _secret_prefix_problems(config: Config) -> list[str]:
+    """local.secret_name_prefix must be the prefix the IAM conditions name secrets by."""
     prefix = config.locals.get("secret_name_prefix")
     if not isinstance(prefix, str) or prefix.strip('"') != SECRET_NAME_PREFIX:
-        problems.append(
+        return [
             f"local.secret_name_prefix is {prefix!r}; IAM conditions name secrets "
             f'"{SECRET_NAME_PREFIX}" (project number, not id)'
-        )
+        ]
+    return []
 
+
+def _function_identity_problems(config: Config) -> list[str]:
+    """Each function in local.functions runs as its designed identity and is public only if
+    the design says so; then the designed functions local.functions lacks."""
     functions = config.locals.get("functions", {})
+    problems = []
     for name, spec in functions.items() if isinstance(functions, dict) else ():
-        identity = unquote(spec.get("identity"))
-        if FUNCTION_IDENTITIES.get(name) != identity:
-            problems.append(
-                f"functions.tf: {name} runs as {identity!r}; the design runs it as "
-                f"{FUNCTION_IDENTITIES.get(name)!r} (FUNCTION_IDENTITIES)"
-            )
-        if bool(spec.get("public")) != (name in PUBLIC_FUNCTIONS):
-            problems.append(
-                f"functions.tf: {name} has public = {spec.get('public')}; only "
-                f"{', '.join(sorted(PUBLIC_FUNCTIONS))} are public"
-            )
+        problems += _function_problems(name, spec)
     missing = set(FUNCTION_IDENTITIES) - set(functions if isinstance(functions, dict) else ())
     problems += [f"functions.tf: local.functions has no {name}" for name in sorted(missing)]
-    accounts = config.locals.get("runtime_accounts", {})
-    for identity in sorted(set(FUNCTION_IDENTITIES.values())):
-        if expr(accounts.get(identity)) != f"google_service_account.{identity}.email":
-            problems.append(
-                f"functions.tf: local.runtime_accounts[{identity!r}] must be "
-                f"google_service_account.{identity}.email"
-            )
     return problems
+
+
+def _function_problems(name: str, spec: Any) -> list[str]:
+    """The identity and public flag of one function's entry in local.functions."""
+    problems = []
+    identity = unquote(spec.get("identity"))
+    if FUNCTION_IDENTITIES.get(name) != identity:
+        problems.append(
+            f"functions.tf: {name} runs as {identity!r}; the design runs it as "
+            f"{FUNCTION_IDENTITIES.get(name)!r} (FUNCTION_IDENTITIES)"
+        )
+    if bool(spec.get("public")) != (name in PUBLIC_FUNCTIONS):
+        problems.append(
+            f"functions.tf: {name} has public = {spec.get('public')}; only "
+            f"{', '.join(sorted(PUBLIC_FUNCTIONS))} are public"
+        )
+    return problems
+
+
+def _runtime_account_problems(config: Config) -> list[str]:
+    """local.runtime_accounts must map each identity to its own service account's email."""
+    accounts = config.locals.get("runtime_accounts", {})
+    return [
+        f"functions.tf: local.runtime_accounts[{identity!r}] must be "
+        f"google_service_account.{identity}.email"
+        for identity in sorted(set(FUNCTION_IDENTITIES.values()))
+        if expr(accounts.get(identity)) != f"google_service_account.{identity}.email"
+    ]

@@ -3,72 +3,99 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from tools.infra_check.config import Config, block, expr, unquote
+from tools.infra_check.config import Config, Resource, block, expr, unquote
 from tools.infra_check.design import FUNCTION_IDENTITIES, PUBLIC_FUNCTIONS
 
 # --- 5. audiences, ingress, task URLs ------------------------------------------------------------
 
+_FUNCTION_URL = re.compile(r'local\.function_urls\["(\w+)"\]')
+_INGRESS = 'each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"'
+TASK_ENVIRONMENT = {  # environment variable -> the expression the function must set it to
+    "ROSTERSYNC_SYNC_TASK_URL": 'local.function_urls["sync_task"]',
+    "ROSTERSYNC_EXPORT_TASK_URL": 'local.function_urls["export_task"]',
+    # The code accepts task and scheduler tokens minted for its own URL (shared/identity.py).
+    "ROSTERSYNC_FUNCTIONS_URL": "local.function_urls[each.key]",
+    "ROSTERSYNC_TASKS_SERVICE_ACCOUNT": "google_service_account.tasks_invoker.email",
+}
+
 
 def routing_problems(config: Config) -> list[str]:
-    problems = []
+    """Scheduler jobs' OIDC tokens, the functions' ingress, and the URLs the code calls."""
     private = set(FUNCTION_IDENTITIES) - PUBLIC_FUNCTIONS
-    url_of = re.compile(r'local\.function_urls\["(\w+)"\]')
+    problems = []
     for job in config.of_type("google_cloud_scheduler_job"):
-        target = block(job.body, "http_target")
-        token = block(target, "oidc_token")
-        uri, audience = expr(target.get("uri")), expr(token.get("audience"))
-        where = f"{job.file}: {job.address}"
-        if not token:
-            problems.append(
-                f"{where} calls {uri} without an OIDC token (private functions need one)"
-            )
-            continue
-        if audience != uri:
-            problems.append(
-                f"{where}: oidc_token.audience is {audience} but the job calls {uri}; Cloud Run "
-                "rejects a token minted for another audience before the code runs"
-            )
-        match = url_of.fullmatch(uri)
-        if not match or match.group(1) not in private:
-            problems.append(f"{where}: uri {uri} is not the URL of a private function")
-        if expr(token.get("service_account_email")) != "google_service_account.tasks_invoker.email":
-            problems.append(f"{where}: the OIDC token must be minted for tasks_invoker")
-
+        problems += _scheduler_problems(job, private)
     function = config.find("google_cloudfunctions2_function", "target")
     if function is None:
         return [*problems, "functions.tf: google_cloudfunctions2_function.target is missing"]
     service = block(function.body, "service_config")
-    ingress = expr(service.get("ingress_settings"))
-    if ingress != 'each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"':
+    return [
+        *problems,
+        *_ingress_problems(service),
+        *_task_environment_problems(service),
+        *_function_url_problems(config, function),
+    ]
+
+
+def _scheduler_problems(job: Resource, private: set[str]) -> list[str]:
+    """A scheduler job must call a private function with an OIDC token that tasks_invoker mints
+    for the URL it calls."""
+    target = block(job.body, "http_target")
+    token = block(target, "oidc_token")
+    uri, audience = expr(target.get("uri")), expr(token.get("audience"))
+    where = f"{job.file}: {job.address}"
+    if not token:
+        return [f"{where} calls {uri} without an OIDC token (private functions need one)"]
+    problems = []
+    if audience != uri:
         problems.append(
-            f"functions.tf: ingress_settings is {ingress}; private functions must accept internal "
-            'traffic only: each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"'
+            f"{where}: oidc_token.audience is {audience} but the job calls {uri}; Cloud Run "
+            "rejects a token minted for another audience before the code runs"
         )
+    match = _FUNCTION_URL.fullmatch(uri)
+    if not match or match.group(1) not in private:
+        problems.append(f"{where}: uri {uri} is not the URL of a private function")
+    if expr(token.get("service_account_email")) != "google_service_account.tasks_invoker.email":
+        problems.append(f"{where}: the OIDC token must be minted for tasks_invoker")
+    return problems
+
+
+def _ingress_problems(service: dict[str, Any]) -> list[str]:
+    """Private functions must accept internal traffic only."""
+    ingress = expr(service.get("ingress_settings"))
+    if ingress != _INGRESS:
+        return [
+            f"functions.tf: ingress_settings is {ingress}; private functions must accept internal "
+            f"traffic only: {_INGRESS}"
+        ]
+    return []
+
+
+def _task_environment_problems(service: dict[str, Any]) -> list[str]:
+    """The environment variables that tell the code which URLs and identity tasks use."""
     env = service.get("environment_variables") or {}
-    expected_env = {
-        "ROSTERSYNC_SYNC_TASK_URL": 'local.function_urls["sync_task"]',
-        "ROSTERSYNC_EXPORT_TASK_URL": 'local.function_urls["export_task"]',
-        # The code accepts task and scheduler tokens minted for its own URL (shared/identity.py).
-        "ROSTERSYNC_FUNCTIONS_URL": "local.function_urls[each.key]",
-        "ROSTERSYNC_TASKS_SERVICE_ACCOUNT": "google_service_account.tasks_invoker.email",
-    }
-    for variable, want in expected_env.items():
-        if expr(env.get(variable)) != want:
-            problems.append(
-                f"functions.tf: {variable} is {expr(env.get(variable))}, expected {want}"
-            )
+    return [
+        f"functions.tf: {variable} is {expr(env.get(variable))}, expected {want}"
+        for variable, want in TASK_ENVIRONMENT.items()
+        if expr(env.get(variable)) != want
+    ]
+
+
+def _function_url_problems(config: Config, function: Resource) -> list[str]:
+    """local.function_urls must build each URL from the same name the function is deployed as."""
     urls = expr(config.locals.get("function_urls"))
     name = unquote(function.body.get("name")) or str(function.body.get("name"))
     if (
         'rostersync-${replace(name, "_", "-")}' not in urls
         or 'rostersync-${replace(each.key, "_", "-")}' not in name
     ):
-        problems.append(
+        return [
             "functions.tf: local.function_urls must build each URL from the function's own name "
             '(rostersync-${replace(name, "_", "-")})'
-        )
-    return problems
+        ]
+    return []
 
 
 # CSV packages: the buckets keep no public access and no old data, and csv_landed hears the
