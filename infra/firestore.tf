@@ -193,7 +193,7 @@ resource "google_firestore_field" "school_quiet_state" {
 }
 
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
-# the emulator by tests/infra/test_firestore_rules.py). The functions use IAM, not these rules.
+# the emulator by tests/infra/test_firestore_rules_*.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {
   project = var.project_id
   source {

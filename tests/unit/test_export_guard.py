@@ -12,7 +12,7 @@ import pytest
 
 from shared.export.task import ClassExport
 from shared.oneroster.errors import PermanentError, TransientError
-from tests.unit.test_export_mapping import NOW, context
+from tests.unit.export_mapping_builders import NOW, context
 
 PATH = "districts/d1/classes/c1/coursework/a1"
 

@@ -22,7 +22,7 @@ from shared.export.mapping import (
     plan_result,
 )
 from shared.export.records import assignment_from, mark_from
-from tests.unit.test_export_mapping import assignment, context, held, line_item, mark
+from tests.unit.export_mapping_builders import assignment, context, held, line_item, mark
 
 TODAY = dt.date(2026, 9, 25)
 NOT_CARRIED = [math.nan, math.inf, -math.inf, 3.5e38, -1e39]
