@@ -96,23 +96,31 @@ def _fetch(
     )
     doc = page_document(item, task.page_index, page, parsed, written)
     store.set(page_path(task, item), {**doc, "content": content, "done_at": ports.clock()})
-    if task.page_index == 0 and page.total is not None:
-        per_page = max(page.received, 1)
-        fetch = f"{layout.run_part(district_id, run_id, 'fetches')}/{item}"
-        store.set(fetch, {"pages_known": -(-page.total // per_page) or 1}, merge=True)
-    log.info(
-        "sync.page",
-        extra={
-            "labels": {
-                "district": district_id,
-                "run": run_id,
-                "school": school_id,
-                "task": page_key(task, item),
-            },
-            "fields": {"records": len(parsed.records), "written": written},
-        },
-    )
+    _record_pages_known(ports, task, item, page)
+    _log_page(task, item, len(parsed.records), written)
     return page.next
+
+
+def _record_pages_known(ports: SyncPorts, task: PageTask, item: str, page: Page) -> None:
+    """The first page tells how many pages the item has, when the SIS gives a total."""
+    if task.page_index != 0 or page.total is None:
+        return
+    per_page = max(page.received, 1)
+    fetch = f"{layout.run_part(task.district_id, task.run_id, 'fetches')}/{item}"
+    ports.store.set(fetch, {"pages_known": -(-page.total // per_page) or 1}, merge=True)
+
+
+def _log_page(task: PageTask, item: str, records: int, written: int) -> None:
+    school_id, _ = split_item(item)
+    labels = {
+        "district": task.district_id,
+        "run": task.run_id,
+        "school": school_id,
+        "task": page_key(task, item),
+    }
+    log.info(
+        "sync.page", extra={"labels": labels, "fields": {"records": records, "written": written}}
+    )
 
 
 def page_key(task: PageTask, item: str) -> str:
@@ -173,36 +181,40 @@ def _step_documents(
     return found.get(page), found.get(district), quiet.get("run_id") or None
 
 
-def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[str, Any]:
-    run = load_run(ports.store, task.district_id, task.run_id)
-    if run.get("state") in TERMINAL_RUN_STATES:
-        return {"state": run["state"], "skipped": True}
-    item = run["lanes"][task.lane][task.item_index]
-    recorded, district_doc, quiet_run = _step_documents(ports, task, item)
-    district = None
-    if recorded is not None:
-        next_request = _recorded_next(recorded)
-    else:
-        district = district_from(task.district_id, district_doc)
-        try:
-            next_request = _fetch(ports, district, run, task, item, retry_count, quiet_run)
-        except OneRosterError as exc:
-            if exc.transient:
-                log.warning(
-                    "sync.page_retry",
-                    extra={"labels": {"district": task.district_id, "run": task.run_id}},
-                )
-                raise
-            log.error(
-                "sync.fetch_failed",
-                extra={
-                    "labels": {"district": task.district_id, "run": task.run_id},
-                    "fields": {"item": item},
-                },
-            )
-            ended = {"state": "failed", "reason": exc.message, "pages_known": task.page_index}
-            end_fetch(ports, task, item, ended, district)
-            return {"state": "failed", "reason": exc.message}
+def _fetch_or_fail(
+    ports: SyncPorts,
+    run: Mapping[str, Any],
+    task: PageTask,
+    item: str,
+    retry_count: int,
+    documents: tuple[dict[str, Any] | None, str | None],
+) -> tuple[PageRequest | None, DistrictConfig, str | None]:
+    """Fetches the page: (the next page's request, the district, None), or, when the SIS
+    refused for good, ends the item's fetch as failed: (None, the district, the reason). A
+    transient failure raises, so Cloud Tasks delivers the step again."""
+    district_doc, quiet_run = documents
+    district = district_from(task.district_id, district_doc)
+    labels = {"district": task.district_id, "run": task.run_id}
+    try:
+        return _fetch(ports, district, run, task, item, retry_count, quiet_run), district, None
+    except OneRosterError as exc:
+        if exc.transient:
+            log.warning("sync.page_retry", extra={"labels": labels})
+            raise
+        log.error("sync.fetch_failed", extra={"labels": labels, "fields": {"item": item}})
+        ended = {"state": "failed", "reason": exc.message, "pages_known": task.page_index}
+        end_fetch(ports, task, item, ended, district)
+        return None, district, exc.message
+
+
+def _chain(
+    ports: SyncPorts,
+    task: PageTask,
+    item: str,
+    next_request: PageRequest | None,
+    district: DistrictConfig | None,
+) -> dict[str, Any]:
+    """Enqueues the next page, or ends the item's fetch as complete after its last page."""
     if next_request is not None:
         following = PageTask(
             task.district_id,
@@ -214,11 +226,23 @@ def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[st
         )
         enqueue_page(ports, following)
         return {"state": "page_done", "next": True}
+    pages = task.page_index + 1
     end_fetch(
-        ports,
-        task,
-        item,
-        {"state": "complete", "pages": task.page_index + 1, "pages_known": task.page_index + 1},
-        district,
+        ports, task, item, {"state": "complete", "pages": pages, "pages_known": pages}, district
     )
     return {"state": "item_done"}
+
+
+def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[str, Any]:
+    run = load_run(ports.store, task.district_id, task.run_id)
+    if run.get("state") in TERMINAL_RUN_STATES:
+        return {"state": run["state"], "skipped": True}
+    item = run["lanes"][task.lane][task.item_index]
+    recorded, district_doc, quiet_run = _step_documents(ports, task, item)
+    if recorded is not None:  # a repeated delivery: the page is recorded, chain again
+        return _chain(ports, task, item, _recorded_next(recorded), None)
+    documents = (district_doc, quiet_run)
+    next_request, district, failure = _fetch_or_fail(ports, run, task, item, retry_count, documents)
+    if failure is not None:
+        return {"state": "failed", "reason": failure}
+    return _chain(ports, task, item, next_request, district)

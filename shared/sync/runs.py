@@ -66,23 +66,10 @@ def create_run(
         raise Conflict(CSV_ONLY)
     now = ports.clock()
     run_id = run_id or new_run_id(f"{now:%Y%m%dT%H%M%S}", kind)
-    source = {"source": "csv", "package": dict(package)} if package is not None else {}
-    ports.store.create(
-        layout.run(district_id, run_id),
-        {
-            "district_id": district_id,
-            "kind": kind,
-            "dry_run": dry_run,
-            "requested_by": requested_by,
-            "state": "queued",
-            "created_at": now,
-            # whose warnings a delta's are counted with (warning_log.py)
-            "full_epoch": run_id
-            if kind == "full"
-            else latest_full_run(ports.store, district_id) or run_id,
-            **source,
-        },
-    )
+    # whose warnings a delta's are counted with (warning_log.py)
+    epoch = run_id if kind == "full" else latest_full_run(ports.store, district_id) or run_id
+    doc = run_document(district_id, kind, dry_run, requested_by, now, epoch, package)
+    ports.store.create(layout.run(district_id, run_id), doc)
     if not dry_run:
         state: dict[str, Any] = {"last_at": now, "last_run": run_id}
         if kind == "full":
@@ -92,6 +79,29 @@ def create_run(
     ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
     log.info("sync.run_created", extra={"labels": {"district": district_id, "run": run_id}})
     return run_id
+
+
+def run_document(
+    district_id: str,
+    kind: RunKind,
+    dry_run: bool,
+    requested_by: str,
+    now: Any,
+    full_epoch: str,
+    package: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A new run's document, queued. Pure."""
+    source = {"source": "csv", "package": dict(package)} if package is not None else {}
+    return {
+        "district_id": district_id,
+        "kind": kind,
+        "dry_run": dry_run,
+        "requested_by": requested_by,
+        "state": "queued",
+        "created_at": now,
+        "full_epoch": full_epoch,
+        **source,
+    }
 
 
 def load_run(store: DocumentStore, district_id: str, run_id: str) -> dict[str, Any]:
