@@ -68,6 +68,12 @@ def _update_data(data: Mapping[Any, Any]) -> dict[str, Any]:
     return {_field(name): _value(value) for name, value in data.items()}
 
 
+def _version(snapshot: Any) -> str:
+    """A snapshot's update time as text, to the nanosecond (RFC 3339)."""
+    stamp = snapshot.update_time
+    return str(stamp.rfc3339() if hasattr(stamp, "rfc3339") else stamp)
+
+
 class FirestoreStore:
     def __init__(self, client: Client, *, transaction_attempts: int = TRANSACTION_ATTEMPTS) -> None:
         self._db = client
@@ -137,7 +143,8 @@ class FirestoreStore:
         if limit is not None:
             query = query.limit(limit)
         for snapshot in query.stream():
-            yield Doc(snapshot.id, snapshot.reference.path, snapshot.to_dict() or {})
+            data = snapshot.to_dict() or {}
+            yield Doc(snapshot.id, snapshot.reference.path, data, _version(snapshot))
 
     def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
         # A collection group query whose parent is a document, not the database root
@@ -166,6 +173,10 @@ class FirestoreStore:
         if after is not None:
             query = query.start_after(list(after))
         return [Doc(s.id, s.reference.path, s.to_dict() or {}) for s in query.limit(limit).stream()]
+
+    def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
+        query: Any = self._query(collection, filters)
+        return {snapshot.id: _version(snapshot) for snapshot in query.select([]).stream()}
 
     def count(self, collection: str, *filters: Filter) -> int:
         aggregation: Any = self._query(collection, filters).count()

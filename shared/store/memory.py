@@ -1,6 +1,7 @@
 """An in-memory DocumentStore with Firestore's semantics where the services rely on them: map
-merges, nested field updates, ``DELETE_FIELD``, equality and ``in`` filters on nested fields, and
-copies in and out (a caller never holds a stored dict). For step and unit tests."""
+merges, nested field updates, ``DELETE_FIELD``, equality and ``in`` filters on nested fields,
+versions that every write moves, and copies in and out (a caller never holds a stored dict). For
+step and unit tests."""
 
 from __future__ import annotations
 
@@ -73,7 +74,13 @@ def _beyond(key: list[Any], after: list[Any], order: Sequence[Order]) -> bool:
 class MemoryStore:
     def __init__(self) -> None:
         self._docs: dict[str, Data] = {}
+        self._versions: dict[str, str] = {}  # path: the count of writes when last written
+        self._writes = 0
         self._lock = threading.RLock()
+
+    def _written(self, path: str) -> None:
+        self._writes += 1
+        self._versions[path] = f"{self._writes:012d}"
 
     def get(self, path: str) -> Data | None:
         with self._lock:
@@ -95,6 +102,7 @@ class MemoryStore:
             if path in self._docs:
                 return False
             self._docs[path] = copy.deepcopy(dict(data))
+            self._written(path)
             return True
 
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
@@ -104,6 +112,7 @@ class MemoryStore:
             else:
                 self._docs[path] = {}
                 _merge(self._docs[path], data)
+            self._written(path)
 
     def update(self, path: str, data: Mapping[Any, Any]) -> None:
         with self._lock:
@@ -111,6 +120,7 @@ class MemoryStore:
                 raise KeyError(f"no document to update at {path}")
             for name, value in data.items():
                 set_path(self._docs[path], name, value)
+            self._written(path)
 
     def commit(self, writes: Iterable[Write]) -> int:
         count = 0
@@ -127,7 +137,7 @@ class MemoryStore:
         prefix = collection + "/"
         with self._lock:
             hits = [
-                Doc(path[len(prefix) :], path, copy.deepcopy(data))
+                Doc(path[len(prefix) :], path, copy.deepcopy(data), self._versions.get(path))
                 for path, data in sorted(self._docs.items())
                 if path.startswith(prefix)
                 and "/" not in path[len(prefix) :]
@@ -147,6 +157,9 @@ class MemoryStore:
 
     def count(self, collection: str, *filters: Filter) -> int:
         return sum(1 for _ in self.query(collection, *filters))
+
+    def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
+        return {doc.id: doc.version or "" for doc in self.query(collection, *filters)}
 
     def page(
         self,
@@ -194,6 +207,7 @@ class MemoryStore:
                         self._docs.pop(p, None)
                     else:
                         self._docs[p] = data
+                    self._written(p)
                 raise
             return True
 

@@ -48,6 +48,9 @@ class Doc:
     id: str
     path: str
     data: Data
+    # The stored version the document was read at (Firestore: its update time, which every
+    # write moves), as text; None where the store does not tell.
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,11 @@ class DocumentStore(Protocol):
         ...
 
     def count(self, collection: str, *filters: Filter) -> int: ...
+
+    def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
+        """The id and version of each document the query finds, without the documents' data:
+        when a later query finds the same versions, none of the documents was written since."""
+        ...
 
     def page(
         self,

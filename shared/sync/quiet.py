@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from shared.ids import digest
@@ -34,7 +34,12 @@ from shared.sync.model import DataWarning, SchoolPlan, Term
 from shared.sync.ports import SyncPorts
 from shared.sync.roster_checks import split_duplicates
 from shared.sync.runs import record_warnings
-from shared.sync.school_inputs import FetchedPages, read_terms, school_class_docs
+from shared.sync.school_inputs import (
+    FetchedPages,
+    read_terms,
+    school_class_snapshot,
+    school_class_versions,
+)
 from shared.sync.warning_log import READ_FIELDS, warning_key
 from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
@@ -60,6 +65,10 @@ class QuietState:
     unmatched: tuple[str, ...]  # match key values no account had
     ambiguous: tuple[str, ...]  # match key values several accounts had
     shared: tuple[str, ...]  # hashes of match key values several SIS users held
+    classes: str | None = None  # the digest of its synced classes (part of ``inputs``)
+    # a digest of those classes' ids and versions, read with them: while the same, they are
+    # unchanged and need not be read (None: read them)
+    class_versions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,17 +175,30 @@ def load_state(store: DocumentStore, district_id: str, school_id: str) -> QuietS
         return None
 
 
+def versions_digest(versions: Mapping[str, str]) -> str:
+    return _hash(sorted(versions.items()))
+
+
 def inputs_digest(
-    store: DocumentStore, district: DistrictConfig, school_id: str, terms: Mapping[str, Term]
+    store: DocumentStore, district: DistrictConfig, classes: str, terms: Mapping[str, Term]
 ) -> str:
+    """Classes (their digest), terms and settings in one digest."""
     filters = (store.get(layout.district(district.district_id)) or {}).get("filters")
-    return _hash(
-        [
-            classes_digest(school_class_docs(store, district.district_id, school_id)),
-            terms_digest(terms),
-            settings_digest(district, filters),
-        ]
-    )
+    return _hash([classes, terms_digest(terms), settings_digest(district, filters)])
+
+
+def classes_now(
+    store: DocumentStore, district_id: str, school_id: str, state: QuietState
+) -> tuple[str, str | None]:
+    """The digest of the school's synced classes: the remembered one when their versions are
+    those read with it (no class was written since), else read and computed again; and, when
+    they were read, the digest of the versions read with them (else None)."""
+    if state.classes and state.class_versions:
+        versions = school_class_versions(store, district_id, school_id)
+        if versions_digest(versions) == state.class_versions:
+            return state.classes, None
+    docs, versions = school_class_snapshot(store, district_id, school_id)
+    return classes_digest(docs), versions_digest(versions)
 
 
 def warning_from(doc: Mapping[str, Any]) -> DataWarning:
@@ -218,16 +240,21 @@ def remembered(
     counted: int,
     valid_until: str | None,
     unlinked: Unlinked,
+    classes: tuple[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """The state a school step leaves after applying its plan; None when the school must plan
-    in full next time. Pure."""
+    in full next time. ``classes``: the digest of the school's classes and of their versions.
+    Pure."""
     keys = sorted({warning_key(w) for w in warnings})
     groups = (unlinked.unmatched, unlinked.ambiguous, unlinked.shared)
-    lists = [tuple(sorted(set(values))) for values in groups]
-    if len(keys) + sum(len(v) for v in lists) > MAX_KEYS:
+    unmatched, ambiguous, shared = (tuple(sorted(set(values))) for values in groups)
+    if len(keys) + len(unmatched) + len(ambiguous) + len(shared) > MAX_KEYS:
         return None
-    state = QuietState(inputs, pages, run_id, tuple(keys), counted, valid_until, *lists)
-    return asdict(state)
+    digest, versions = classes or (None, None)
+    state = QuietState(
+        inputs, pages, run_id, tuple(keys), counted, valid_until, unmatched, ambiguous, shared
+    )
+    return asdict(replace(state, classes=digest, class_versions=versions))
 
 
 def unlinked_users(
@@ -279,7 +306,8 @@ def skip_if_quiet(
     state = None if run.get("dry_run") else load_state(store, district_id, school_id)
     if state is None or pages.written:
         return None
-    inputs = inputs_digest(store, district, school_id, read_terms(store, district_id))
+    classes, class_versions = classes_now(store, district_id, school_id, state)
+    inputs = inputs_digest(store, district, classes, read_terms(store, district_id))
     today = ports.clock().date()
     digest_now = pages_digest(pages.by_page)
     written = pages.written
@@ -295,8 +323,11 @@ def skip_if_quiet(
     warnings, known = replay
     record_warnings(ports, district_id, run_id, warnings, known=known)
     commit_school_watermarks(store, ports.clock, district_id, run_id, school_id, pages.stamps)
-    if kind == "full":  # the same warnings, now also recorded by this run
-        store.set(state_path(district_id, school_id), {"quiet": {"run_id": run_id}}, merge=True)
+    kept: dict[str, Any] = {"run_id": run_id} if kind == "full" else {}  # its warnings too
+    if class_versions is not None:  # classes written without a change: compare these next
+        kept.update(classes=classes, class_versions=class_versions)
+    if kept:
+        store.set(state_path(district_id, school_id), {"quiet": kept}, merge=True)
     counts = {**SchoolPlan(school_id, (), ()).counts(), "warnings": state.warnings}
     return {
         "state": "applied",
@@ -323,13 +354,16 @@ def remember(
     quiet = None
     if planned.state == "applied" and run.get("kind") in ("full", "delta"):
         terms = read_terms(store, district_id)
+        docs, versions = school_class_snapshot(store, district_id, school_id)
+        classes = classes_digest(docs)
         quiet = remembered(
-            inputs=inputs_digest(store, district, school_id, terms),
+            inputs=inputs_digest(store, district, classes, terms),
             pages=pages_digest(pages.by_page) if run.get("kind") == "full" else None,
             run_id=task.run_id,
             warnings=planned.warnings,
             counted=planned.counted,
             valid_until=next_boundary(planned.enrollments, terms.values(), ports.clock().date()),
             unlinked=planned.unlinked,
+            classes=(classes, versions_digest(versions)),
         )
     store.set(state_path(district_id, school_id), {"quiet": quiet})

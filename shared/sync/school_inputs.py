@@ -96,16 +96,28 @@ def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:
     }
 
 
+def _school_classes(school_id: str) -> tuple[Filter, Filter]:
+    return Filter("origin", "==", "sis"), Filter("sis.school_id", "==", school_id)
+
+
+def school_class_snapshot(
+    store: DocumentStore, district_id: str, school_id: str
+) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]:
+    """The school's synced class documents, as (id, data), and their versions, in one query."""
+    docs = list(store.query(layout.classes(district_id), *_school_classes(school_id)))
+    return [(doc.id, doc.data) for doc in docs], {doc.id: doc.version or "" for doc in docs}
+
+
 def school_class_docs(
     store: DocumentStore, district_id: str, school_id: str
 ) -> list[tuple[str, Mapping[str, Any]]]:
     """The school's synced class documents, as (id, data)."""
-    query = store.query(
-        layout.classes(district_id),
-        Filter("origin", "==", "sis"),
-        Filter("sis.school_id", "==", school_id),
-    )
-    return [(doc.id, doc.data) for doc in query]
+    return school_class_snapshot(store, district_id, school_id)[0]
+
+
+def school_class_versions(store: DocumentStore, district_id: str, school_id: str) -> dict[str, str]:
+    """The versions of the school's synced class documents, by id, without their data."""
+    return store.versions(layout.classes(district_id), *_school_classes(school_id))
 
 
 def read_school_classes(

@@ -78,6 +78,10 @@ class ReadLog:
         self.reads.append(collection)
         return self.store.count(collection, *filters)
 
+    def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
+        self.reads.append(collection)
+        return self.store.versions(collection, *filters)
+
     def page(
         self,
         collection: str,

@@ -196,3 +196,33 @@ def test_an_unchanged_page_reads_no_record_of_the_mirror(world, monkeypatch) -> 
     _sync(step_world, district)
     # the page with the change, and the school's pages after it (its state is cleared)
     assert 0 < len(asked) < first
+
+
+def test_a_quiet_school_reads_its_classes_only_when_one_was_written(world, monkeypatch) -> None:
+    """Their versions are compared first; a write that leaves the plan's inputs as they were
+    (the mark export's bookkeeping) makes the school read them once, and it stays quiet."""
+    from shared.sync import quiet
+
+    step_world, district, _ = world
+    read: list[str] = []
+    whole = quiet.school_class_snapshot
+
+    def counting(store, district_id, school_id):
+        read.append(school_id)
+        return whole(store, district_id, school_id)
+
+    monkeypatch.setattr(quiet, "school_class_snapshot", counting)
+    _sync(step_world, district)
+    read.clear()  # the first sync planned both schools, and remembered their classes
+    run_id = _sync(step_world, district)
+    assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True)
+    assert read == []
+    class_id = next(
+        i for i, d in _classes(step_world, district).items() if d["sis"]["school_id"] == SCHOOLS[1]
+    )
+    exported = {"export": {"state": "done", "counts": {"sent": 3}}}
+    step_world.store.set(layout.class_doc(district, class_id), exported, merge=True)
+    for kind in ("delta", "full", "full"):
+        run_id = _sync(step_world, district, kind)
+        assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True), kind
+    assert read == [SCHOOLS[1]]  # once, by the delta; the versions it read are compared next

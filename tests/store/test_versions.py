@@ -1,0 +1,47 @@
+"""``versions``: the id and version of each document a query finds, without the data, on the
+in-memory store and on the Firestore emulator alike (a quiet school compares its classes'
+versions before reading them, shared/sync/quiet.py). Every write of a document moves its
+version, a write of another document does not, and a query reads the same versions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from google.cloud import firestore
+
+from shared.adapters.firestore_store import FirestoreStore
+from shared.store.memory import MemoryStore
+from shared.store.ports import DocumentStore, Filter, Write
+from tools.localstack import LocalStack
+
+
+@pytest.fixture(params=["memory", "firestore"])
+def store(request: pytest.FixtureRequest) -> Iterator[DocumentStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    stack: LocalStack = request.getfixturevalue("local_stack")
+    yield FirestoreStore(firestore.Client(project=stack.env()["GOOGLE_CLOUD_PROJECT"]))
+
+
+def test_a_write_moves_the_version_of_its_document_only(store: DocumentStore) -> None:
+    classes = f"districts/versions-{os.getpid()}/classes"
+    ours = (Filter("origin", "==", "sis"), Filter("sis.school_id", "==", "s1"))
+    store.commit(
+        [
+            Write("set", f"{classes}/c1", {"origin": "sis", "sis": {"school_id": "s1"}}),
+            Write("set", f"{classes}/c2", {"origin": "sis", "sis": {"school_id": "s1"}}),
+            Write("set", f"{classes}/c3", {"origin": "sis", "sis": {"school_id": "s2"}}),
+        ]
+    )
+    before = store.versions(classes, *ours)
+    assert sorted(before) == ["c1", "c2"] and all(before.values())
+    read = {doc.id: doc.version for doc in store.query(classes, *ours)}
+    assert read == before
+    store.set(f"{classes}/c3", {"name": "another school's class"}, merge=True)
+    assert store.versions(classes, *ours) == before
+    store.set(f"{classes}/c2", {"export": {"state": "done"}}, merge=True)
+    after = store.versions(classes, *ours)
+    assert after["c1"] == before["c1"] and after["c2"] != before["c2"]
