@@ -62,12 +62,14 @@ def seen_again(
     warning: DataWarning, run_id: str, epoch: str, now: dt.datetime, stored: Mapping[str, Any]
 ) -> Data:
     """The fields that change when another run sees a stored warning. The latest sighting sets
-    the text, last seen and epoch; a late one (an older run's retry) only counts. Pure."""
+    the text (the fields ``stored`` does not already hold as they are), last seen and epoch; a
+    late one (an older run's retry) only counts. Pure."""
     recent = [*list(stored.get("recent_runs") or ())[-(RECENT_RUNS - 1) :], run_id]
     fields: Data = {"runs_seen": int(stored.get("runs_seen") or 0) + 1, "recent_runs": recent}
     last = stored.get("last_seen_at")
     if last is None or now >= last:
-        fields.update(asdict(warning))
+        text = asdict(warning)
+        fields.update({k: v for k, v in text.items() if k not in stored or stored[k] != v})
         fields.update({"last_seen_run": run_id, "last_seen_at": now, "epoch": epoch})
     return fields
 
