@@ -36,8 +36,6 @@ from tools.stack_processes import (
     port_open,
     stop_process_group,
 )
-from tools.stack_processes import firestore_command as firestore_command  # tests
-from tools.stack_processes import free_port as free_port  # tests
 from tools.stack_processes import gcloud_sdk_root as gcloud_sdk_root  # .ci/run, preflight
 from tools.stack_services import (
     PACKAGES_BUCKET,

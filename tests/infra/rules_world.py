@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from tools.localstack import firestore_command, free_port
+from tools.stack_processes import firestore_command, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "infra" / "firestore.rules"

@@ -21,7 +21,7 @@ from tools.cloud_tasks_local.infra_queues import infra_queues
 from tools.cloud_tasks_local.policy import QueueConfig, backoff
 from tools.cloud_tasks_local.queues import Queues
 from tools.cloud_tasks_local.server import HttpDelivery, serve
-from tools.localstack import free_port
+from tools.stack_processes import free_port
 
 PARENT = "projects/p/locations/l"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.localstack import LocalStack, StackError, firestore_command, port_open
-from tools.stack_processes import default_firestore_heap
+from tools.localstack import LocalStack, StackError, port_open
+from tools.stack_processes import default_firestore_heap, firestore_command
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,8 @@ import requests
 from google.cloud import firestore, tasks_v2
 
 from shared.adapters.cloud_tasks import make_tasks_client
-from tools.localstack import LocalStack, StackError, firestore_command, port_open, queue_path
+from tools.localstack import LocalStack, StackError, port_open, queue_path
+from tools.stack_processes import firestore_command
 
 
 def wait_for(predicate, timeout: float = 15.0) -> bool:
