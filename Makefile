@@ -7,6 +7,8 @@ VENV_INFRA := .venv-infra
 PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.localstack
 DEMO_STUDENTS ?= 5000
+# pytest worker processes for `make test` (pytest-xdist), each with its own local stack
+TEST_WORKERS ?= 2
 
 .PHONY: help preflight install up down status lint test demo bench bundle clean token
 
@@ -52,7 +54,7 @@ lint: install ## ruff, mypy (strict on shared/), offline infra checks (HCL, fmt,
 
 test: install lint ## lint, then the whole suite; the tests start and stop their own emulators
 	@$(PYTHON) -m tools.preflight --tests
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 # `localstack run` starts the stack, runs the demo, and stops the stack however the demo ends
 # (Ctrl-C or SIGTERM included).
