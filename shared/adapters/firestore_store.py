@@ -172,7 +172,8 @@ class FirestoreStore:
             )
         if after is not None:
             query = query.start_after(list(after))
-        return [Doc(s.id, s.reference.path, s.to_dict() or {}) for s in query.limit(limit).stream()]
+        found = query.limit(limit).stream()
+        return [Doc(s.id, s.reference.path, s.to_dict() or {}, _version(s)) for s in found]
 
     def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
         query: Any = self._query(collection, filters)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from shared.ids import digest
@@ -251,10 +251,11 @@ def remembered(
     if len(keys) + len(unmatched) + len(ambiguous) + len(shared) > MAX_KEYS:
         return None
     digest, versions = classes or (None, None)
+    lists = (unmatched, ambiguous, shared)
     state = QuietState(
-        inputs, pages, run_id, tuple(keys), counted, valid_until, unmatched, ambiguous, shared
+        inputs, pages, run_id, tuple(keys), counted, valid_until, *lists, digest, versions
     )
-    return asdict(replace(state, classes=digest, class_versions=versions))
+    return asdict(state)
 
 
 def unlinked_users(
