@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 _SAFE = re.compile(r"[A-Za-z0-9\-]")
 _ESCAPE = re.compile(r"~([0-9A-F]{2})")
@@ -34,3 +35,17 @@ def from_safe_id(doc_id: str) -> str:
 def digest(*parts: str, length: int = 24) -> str:
     """A short stable hash, for deterministic task names and warning ids."""
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def join_ids(ids: Iterable[str]) -> str:
+    """Ids kept as one text, separated by spaces: a Firestore array of hundreds of strings costs
+    far more to encode and decode, in the client and in Firestore, than one string (docs/bench.md,
+    "Packed fields"). Safe ids and run ids never hold a space."""
+    return " ".join(ids)
+
+
+def split_ids(value: object) -> list[str]:
+    """The ids of a ``join_ids`` text, or of an array written before it."""
+    if isinstance(value, str):
+        return value.split()
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shared.adapters import firestore_wire as wire
 from shared.errors import Busy
 from shared.store.ports import (
     DELETE_FIELD,
@@ -68,12 +69,6 @@ def _update_data(data: Mapping[Any, Any]) -> dict[str, Any]:
     return {_field(name): _value(value) for name, value in data.items()}
 
 
-def _version(snapshot: Any) -> str:
-    """A snapshot's update time as text, to the nanosecond (RFC 3339)."""
-    stamp = snapshot.update_time
-    return str(stamp.rfc3339() if hasattr(stamp, "rfc3339") else stamp)
-
-
 class FirestoreStore:
     def __init__(self, client: Client, *, transaction_attempts: int = TRANSACTION_ATTEMPTS) -> None:
         self._db = client
@@ -83,18 +78,14 @@ class FirestoreStore:
         return f"FirestoreStore(project={self._db.project!r})"
 
     def get(self, path: str) -> Data | None:
-        snapshot = self._db.document(path).get()
-        return (snapshot.to_dict() or {}) if snapshot.exists else None
+        return self.get_many([path]).get(path)
 
     def get_many(
         self, paths: Sequence[str], fields: Sequence[str] | None = None
     ) -> dict[str, Data]:
         found: dict[str, Data] = {}
         for start in range(0, len(paths), GET_MANY):
-            refs = [self._db.document(p) for p in paths[start : start + GET_MANY]]
-            for snapshot in self._db.get_all(refs, field_paths=list(fields) if fields else None):
-                if snapshot.exists:
-                    found[snapshot.reference.path] = snapshot.to_dict() or {}
+            found.update(wire.batch_get(self._db, paths[start : start + GET_MANY], fields))
         return found
 
     def create(self, path: str, data: Mapping[str, Any]) -> bool:
@@ -113,21 +104,30 @@ class FirestoreStore:
         self._db.document(path).update(_update_data(data))
 
     def commit(self, writes: Iterable[Write]) -> int:
+        """Commits of up to BATCH writes each; a plain replacement is encoded here
+        (firestore_wire.py), any other write by the client library."""
         count = pending = 0
-        batch = self._db.batch()
+        request = wire.new_commit(self._db)
         for write in writes:
-            ref = self._db.document(write.path)
-            if write.op == "update":
-                batch.update(ref, _update_data(write.data))
-            else:
-                batch.set(ref, _value(write.data), merge=write.op == "merge")
+            if write.op != "set" or not wire.add_set(request, self._db, write.path, write.data):
+                request.writes.extend(self._library_writes(write))
             count, pending = count + 1, pending + 1
             if pending >= BATCH:
-                batch.commit()
-                batch, pending = self._db.batch(), 0
+                wire.send_commit(self._db, request)
+                request, pending = wire.new_commit(self._db), 0
         if pending:
-            batch.commit()
+            wire.send_commit(self._db, request)
         return count
+
+    def _library_writes(self, write: Write) -> list[Any]:
+        """The protobuf writes the client library builds for ``write``."""
+        batch: Any = self._db.batch()
+        ref = self._db.document(write.path)
+        if write.op == "update":
+            batch.update(ref, _update_data(write.data))
+        else:
+            batch.set(ref, _value(write.data), merge=write.op == "merge")
+        return [pb._pb for pb in batch._write_pbs]
 
     def _query(self, collection: str, filters: Sequence[Filter]) -> Query:
         from google.cloud.firestore_v1.base_query import FieldFilter
@@ -142,9 +142,7 @@ class FirestoreStore:
         query = self._query(collection, filters)
         if limit is not None:
             query = query.limit(limit)
-        for snapshot in query.stream():
-            data = snapshot.to_dict() or {}
-            yield Doc(snapshot.id, snapshot.reference.path, data, _version(snapshot))
+        yield from wire.run_query(self._db, query)
 
     def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
         # A collection group query whose parent is a document, not the database root
@@ -154,8 +152,7 @@ class FirestoreStore:
         from google.cloud.firestore_v1.query import CollectionGroup
 
         group = CollectionGroup(self._db.collection(f"{parent}/{collection_id}"))
-        for snapshot in group.stream():
-            yield Doc(snapshot.id, snapshot.reference.path, snapshot.to_dict() or {})
+        yield from wire.run_query(self._db, group)
 
     def page(
         self,
@@ -172,12 +169,11 @@ class FirestoreStore:
             )
         if after is not None:
             query = query.start_after(list(after))
-        found = query.limit(limit).stream()
-        return [Doc(s.id, s.reference.path, s.to_dict() or {}, _version(s)) for s in found]
+        return list(wire.run_query(self._db, query.limit(limit)))
 
     def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
         query: Any = self._query(collection, filters)
-        return {snapshot.id: _version(snapshot) for snapshot in query.select([]).stream()}
+        return {doc.id: str(doc.version) for doc in wire.run_query(self._db, query.select([]))}
 
     def count(self, collection: str, *filters: Filter) -> int:
         aggregation: Any = self._query(collection, filters).count()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.districts import district_from, load_district
-from shared.ids import safe_id
+from shared.ids import join_ids, safe_id
 from shared.oneroster.errors import OneRosterError
 from shared.oneroster.paging import Page, PageRequest
 from shared.oneroster.records import Parsed
@@ -54,8 +54,9 @@ def page_document(
         "school_id": school_id,
         "resource": resource,
         "index": index,
-        "ids": [safe_id(r.sourced_id) for r in parsed.records]
-        + [safe_id(i) for i in page.keep_ids],
+        "ids": join_ids(
+            [safe_id(r.sourced_id) for r in parsed.records] + [safe_id(i) for i in page.keep_ids]
+        ),
         "records": len(parsed.records),
         "written": written,
         "rejected": len(parsed.rejections),

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.ids import split_ids
 from shared.store import layout
 from shared.store.ports import DocumentStore, Filter
 from shared.sync import mirror
@@ -73,9 +74,10 @@ def read_pages(
     written = 0
     for resource, group in paths.items():
         pages = [found[p] for p in group if p in found]
-        ids[resource] = {i for p in pages for i in p.get("ids") or ()}
+        received = [(int(p.get("index") or 0), tuple(split_ids(p.get("ids")))) for p in pages]
+        ids[resource] = {i for _, page_ids in received for i in page_ids}
         stamps[resource] = [p.get("max_modified") for p in pages]
-        by_page += [(resource, int(p.get("index") or 0), tuple(p.get("ids") or ())) for p in pages]
+        by_page += [(resource, index, page_ids) for index, page_ids in received]
         written += sum(int(p.get("written") or 0) for p in pages)
     return FetchedPages(ids, stamps, tuple(by_page), written)
 

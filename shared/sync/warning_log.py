@@ -25,12 +25,14 @@ from dataclasses import asdict
 from typing import Any
 
 from shared.errors import NotFound
-from shared.ids import digest
+from shared.ids import digest, join_ids, split_ids
 from shared.store import layout
 from shared.store.ports import DOC_ID, Data, DocumentStore, Filter, Order, Write
 from shared.sync.model import DataWarning
 
-RECENT_RUNS = 20  # run ids kept per warning: enough to tell a late duplicate delivery
+# Run ids kept per warning, as one text (shared/ids.py join_ids): enough to tell a late
+# duplicate delivery.
+RECENT_RUNS = 20
 READ_FIELDS = ("recent_runs", "runs_seen", "last_seen_at")
 EPOCHS = 30  # Firestore's limit on the values of an ``in`` filter
 NEWEST_FIRST = (Order("created_at", descending=True), Order(DOC_ID, descending=True))
@@ -53,7 +55,7 @@ def first_record(warning: DataWarning, run_id: str, epoch: str, now: dt.datetime
         "last_seen_run": run_id,
         "last_seen_at": now,
         "runs_seen": 1,
-        "recent_runs": [run_id],
+        "recent_runs": run_id,
         "epoch": epoch,
     }
 
@@ -64,7 +66,7 @@ def seen_again(
     """The fields that change when another run sees a stored warning. The latest sighting sets
     the text (the fields ``stored`` does not already hold as they are), last seen and epoch; a
     late one (an older run's retry) only counts. Pure."""
-    recent = [*list(stored.get("recent_runs") or ())[-(RECENT_RUNS - 1) :], run_id]
+    recent = join_ids([*split_ids(stored.get("recent_runs"))[-(RECENT_RUNS - 1) :], run_id])
     fields: Data = {"runs_seen": int(stored.get("runs_seen") or 0) + 1, "recent_runs": recent}
     last = stored.get("last_seen_at")
     if last is None or now >= last:
@@ -98,7 +100,7 @@ def note_warnings(
         doc = stored.get(paths[key])
         if doc is None:
             writes.append(Write("set", paths[key], first_record(warning, run_id, epoch, now)))
-        elif run_id not in (doc.get("recent_runs") or ()):
+        elif run_id not in split_ids(doc.get("recent_runs")):
             writes.append(Write("update", paths[key], seen_again(warning, run_id, epoch, now, doc)))
     return store.commit(writes)
 

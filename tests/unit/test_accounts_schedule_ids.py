@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from shared.ids import from_safe_id, safe_id
+from shared.ids import from_safe_id, join_ids, safe_id, split_ids
 from shared.sync.accounts import (
     SisPerson,
     generate_username,
@@ -94,6 +94,12 @@ def test_safe_ids_round_trip_and_use_only_safe_characters(sourced_id: str) -> No
     assert from_safe_id(encoded) == sourced_id
     assert all(ch.isalnum() or ch in "-~" for ch in encoded)
     assert not encoded.startswith("__") and encoded not in (".", "..")
+
+
+def test_safe_ids_kept_as_one_text_split_back_and_an_array_from_before_still_reads() -> None:
+    ids = [safe_id(s) for s in ("cls-001", "a b", "x/y", "ü")]
+    assert split_ids(join_ids(ids)) == ids
+    assert split_ids(ids) == ids and split_ids(join_ids([])) == [] and split_ids(None) == []
 
 
 def test_a_key_value_held_in_another_school_is_a_warning_not_a_link() -> None:

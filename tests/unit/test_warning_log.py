@@ -23,7 +23,7 @@ def test_a_replayed_warning_updates_the_count_and_the_last_sighting_only() -> No
     stored = first_record(WARNING, "r1", "r1", T0)
     assert seen_again(WARNING, "r2", "r2", T1, stored) == {
         "runs_seen": 2,
-        "recent_runs": ["r1", "r2"],
+        "recent_runs": "r1 r2",
         **SIGHTING,
     }
 
@@ -41,7 +41,7 @@ def test_a_record_read_without_its_text_gets_the_whole_text() -> None:
     stored = {"recent_runs": ["r1"], "runs_seen": 1, "last_seen_at": T0}
     assert seen_again(WARNING, "r2", "r2", T1, stored) == {
         "runs_seen": 2,
-        "recent_runs": ["r1", "r2"],
+        "recent_runs": "r1 r2",
         **asdict(WARNING),
         **SIGHTING,
     }
@@ -51,5 +51,5 @@ def test_a_late_sighting_only_counts() -> None:
     stored = first_record(WARNING, "r3", "r3", T1)
     assert seen_again(replace(WARNING, reason="old"), "r2", "r2", T0, stored) == {
         "runs_seen": 2,
-        "recent_runs": ["r3", "r2"],
+        "recent_runs": "r3 r2",
     }
