@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 BATCH = 400  # writes per commit (production's request limit is 10 MiB and 500 writes)
 GET_MANY = 300  # documents per batched read
+# How each kind of write is encoded here (firestore_wire.py); False leaves it to the library.
+FAST = {"set": wire.add_set, "merge": wire.add_merge, "update": wire.add_update}
 
 
 # A transaction that meets another writer of the same document (a teacher's change and the sync's
@@ -104,12 +106,13 @@ class FirestoreStore:
         self._db.document(path).update(_update_data(data))
 
     def commit(self, writes: Iterable[Write]) -> int:
-        """Commits of up to BATCH writes each; a plain replacement is encoded here
-        (firestore_wire.py), any other write by the client library."""
+        """Commits of up to BATCH writes each; a write of plain values is encoded here
+        (firestore_wire.py), one with a sentinel (a field delete, an array union) by the client
+        library."""
         count = pending = 0
         request = wire.new_commit(self._db)
         for write in writes:
-            if write.op != "set" or not wire.add_set(request, self._db, write.path, write.data):
+            if not FAST[write.op](request, self._db, write.path, write.data):
                 request.writes.extend(self._library_writes(write))
             count, pending = count + 1, pending + 1
             if pending >= BATCH:
@@ -139,10 +142,7 @@ class FirestoreStore:
         return result
 
     def query(self, collection: str, *filters: Filter, limit: int | None = None) -> Iterator[Doc]:
-        query = self._query(collection, filters)
-        if limit is not None:
-            query = query.limit(limit)
-        yield from wire.run_query(self._db, query)
+        yield from wire.run_query(self._db, self._query(collection, filters), limit)
 
     def descendants(self, parent: str, collection_id: str) -> Iterator[Doc]:
         # A collection group query whose parent is a document, not the database root
@@ -169,7 +169,7 @@ class FirestoreStore:
             )
         if after is not None:
             query = query.start_after(list(after))
-        return list(wire.run_query(self._db, query.limit(limit)))
+        return list(wire.run_query(self._db, query, limit))
 
     def versions(self, collection: str, *filters: Filter) -> dict[str, str]:
         query: Any = self._query(collection, filters)

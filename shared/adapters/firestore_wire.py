@@ -21,17 +21,28 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from google.api_core import exceptions
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 from google.cloud.firestore_v1 import _helpers
+from google.cloud.firestore_v1.base_document import DocumentSnapshot
 from google.cloud.firestore_v1.collection import CollectionReference
+from google.cloud.firestore_v1.field_path import FieldPath
 from google.cloud.firestore_v1.types import document as document_types
 from google.cloud.firestore_v1.types import firestore as firestore_types
 
 from shared.store.ports import Data, Doc
 
+# What the client retries on a query (its default RunQuery retry); a broken stream goes on.
+RESUMABLE = (
+    exceptions.DeadlineExceeded,
+    exceptions.InternalServerError,
+    exceptions.ResourceExhausted,
+    exceptions.ServiceUnavailable,
+)
+RESUMES = 5
 _COMMIT = firestore_types.CommitRequest.pb()
 _BATCH_GET = firestore_types.BatchGetDocumentsRequest.pb()
 _RUN_QUERY = firestore_types.RunQueryRequest.pb()
@@ -135,14 +146,72 @@ def new_commit(client: Any) -> Any:
 def add_set(request: Any, client: Any, path: str, data: Mapping[str, Any]) -> bool:
     """Adds to the Commit ``request`` a write that replaces the document at ``path`` with
     ``data``; False, with nothing added, when ``data`` holds a value left to the library."""
+    return _add(request, client, path, lambda write: _encode_map(write.update.fields, data))
+
+
+def add_merge(request: Any, client: Any, path: str, data: Mapping[str, Any]) -> bool:
+    """A write that sets every leaf of ``data`` (a nested map's own fields, not the map whole),
+    creating the document when missing: the library's ``set(..., merge=True)``."""
+
+    def fill(write: Any) -> None:
+        if not data:
+            raise NotPlain("an empty merge")
+        _encode_map(write.update.fields, data)
+        write.update_mask.field_paths.extend(_api_path(parts) for parts in _leaves(data, ()))
+
+    return _add(request, client, path, fill)
+
+
+def add_update(request: Any, client: Any, path: str, data: Mapping[Any, Any]) -> bool:
+    """A write that sets the given fields (a name, or a tuple of names for a nested field) of
+    a document that must exist: the library's ``update``."""
+
+    def fill(write: Any) -> None:
+        paths = [(name,) if isinstance(name, str) else tuple(name) for name in data]
+        if not paths or _conflicting(paths):
+            raise NotPlain("an update the library explains")
+        for parts, value in zip(paths, data.values(), strict=True):
+            fields = write.update.fields
+            for part in parts[:-1]:
+                fields = fields[part].map_value.fields
+            encode(fields[parts[-1]], value)
+        write.update_mask.field_paths.extend(sorted(_api_path(parts) for parts in paths))
+        write.current_document.exists = True
+
+    return _add(request, client, path, fill)
+
+
+def _add(request: Any, client: Any, path: str, fill: Callable[[Any], None]) -> bool:
     write = request.writes.add()
     write.update.name = f"{root(client)}/{path}"
     try:
-        _encode_map(write.update.fields, data)
+        fill(write)
     except NotPlain:
         del request.writes[-1]
         return False
     return True
+
+
+def _leaves(data: Mapping[Any, Any], prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def _conflicting(paths: Sequence[tuple[str, ...]]) -> bool:
+    """Whether a field is named twice, or with a field inside it (the library refuses it)."""
+    seen = set(paths)
+    if len(seen) < len(paths) or any(
+        not p or not all(isinstance(n, str) for n in p) for p in paths
+    ):
+        return True
+    return any(parts[:end] in seen for parts in paths for end in range(1, len(parts)))
+
+
+def _api_path(parts: tuple[str, ...]) -> str:
+    return str(FieldPath(*parts).to_api_repr())
 
 
 def send_commit(client: Any, request: Any) -> None:
@@ -170,11 +239,34 @@ def batch_get(
             yield found.name[len(prefix) + 1 :], fields_of(found, client)
 
 
-def run_query(client: Any, query: Any) -> Iterator[Doc]:
-    """The documents a query built with the library finds, each with its update time as its
-    version (RFC 3339, to the nanosecond)."""
-    if isinstance(query, CollectionReference):  # a whole collection
-        query = query._query()
+def run_query(client: Any, query: Any, limit: int | None = None) -> Iterator[Doc]:
+    """The documents a query built with the library finds (at most ``limit``), each with its
+    update time as its version (RFC 3339, to the nanosecond). A stream broken by an error the
+    client retries (unavailable, internal, deadline, exhausted) goes on after the last document
+    it gave, as the library's own ``stream`` does, up to RESUMES times."""
+    base = query._query() if isinstance(query, CollectionReference) else query
+    given, last, resumes = 0, None, 0
+    while True:
+        left = None if limit is None else limit - given
+        current = base if last is None else base.start_after(_snapshot(client, last))
+        try:
+            for doc in _stream(client, current if left is None else current.limit(left)):
+                given, last = given + 1, doc
+                yield doc
+            return
+        except RESUMABLE:
+            resumes += 1
+            if resumes > RESUMES:
+                raise
+
+
+def _snapshot(client: Any, doc: Doc) -> Any:
+    """The library's snapshot of a document read here, for a cursor after it."""
+    reference = client.document(doc.path)
+    return DocumentSnapshot(reference, doc.data, True, None, None, None)
+
+
+def _stream(client: Any, query: Any) -> Iterator[Doc]:
     parent, _ = query._parent._parent_info()
     request = _RUN_QUERY(parent=parent)
     request.structured_query.CopyFrom(query._to_protobuf()._pb)

@@ -62,11 +62,17 @@ def mirror_data(record: Any) -> dict[str, Any]:
     raise TypeError(f"the mirror does not keep {type(record).__name__}")
 
 
-def stored_fields(record: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+def data_text(data: Mapping[str, Any]) -> str:
+    """A record's fields as the mirror stores them: one JSON text, keys sorted, compact."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def stored_fields(record: Any, data: Mapping[str, Any], text: str | None = None) -> dict[str, Any]:
     """How a record's fields are stored: ``data`` as one JSON text (a nested map costs far more
     to encode and decode, in the client and in Firestore, and is never queried), and an
-    enrollment's ``class_id`` beside it, which mark export queries."""
-    fields: dict[str, Any] = {"data": json.dumps(data, sort_keys=True, separators=(",", ":"))}
+    enrollment's ``class_id`` beside it, which mark export queries. ``text``: ``data_text(data)``
+    when the caller has it."""
+    fields: dict[str, Any] = {"data": data_text(data) if text is None else text}
     if isinstance(record, Enrollment):
         fields["class_id"] = record.class_id
     return fields
@@ -81,9 +87,13 @@ def data_of(doc: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def content_hash(status: str, data: Mapping[str, Any]) -> str:
-    text = json.dumps({"status": status, "data": data}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+def content_hash(status: str, data: Mapping[str, Any], text: str | None = None) -> str:
+    """The hash of a record's status and fields: of the JSON text of ``{"status", "data"}``
+    (keys sorted, compact), built around ``text`` (``data_text(data)``) when the caller has it,
+    which gives the same text with one encoding less."""
+    body = data_text(data) if text is None else text
+    whole = '{"data":' + body + ',"status":' + json.dumps(status) + "}"
+    return hashlib.sha256(whole.encode("utf-8")).hexdigest()[:32]
 
 
 def section_from(doc: Mapping[str, Any]) -> SisSection:

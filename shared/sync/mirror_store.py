@@ -24,6 +24,7 @@ class Entry:
     record: Any
     data: dict[str, Any]
     content: str
+    text: str  # data as the mirror stores it (mirror.data_text)
 
 
 def entries(records: Sequence[Any]) -> list[Entry]:
@@ -31,7 +32,8 @@ def entries(records: Sequence[Any]) -> list[Entry]:
     out = []
     for record in records:
         data = mirror.mirror_data(record)
-        out.append(Entry(record, data, mirror.content_hash(record.status, data)))
+        text = mirror.data_text(data)
+        out.append(Entry(record, data, mirror.content_hash(record.status, data, text), text))
     return out
 
 
@@ -50,7 +52,7 @@ def changed_writes(
             "status": record.status,
             "dateLastModified": record.date_last_modified,
             "hash": content,
-            **mirror.stored_fields(record, data),
+            **mirror.stored_fields(record, data, entry.text),
             "changed_run": run_id,
             "changed_at": now,
         }

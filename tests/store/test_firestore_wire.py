@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+from google.api_core.exceptions import NotFound, ServiceUnavailable
 from google.cloud import firestore
 
 from shared.adapters import firestore_wire as wire
@@ -30,7 +32,9 @@ EVERY_KIND: dict[str, Any] = {
     "bytes": b"\x00\xff",
     "utc": dt.datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=dt.UTC),
     "offset": dt.datetime(2026, 12, 7, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
-    "nanos": DatetimeWithNanoseconds(2026, 12, 7, 1, 2, 3, nanosecond=123456789, tzinfo=dt.UTC),
+    "nanos": DatetimeWithNanoseconds(  # type: ignore[no-untyped-call]
+        2026, 12, 7, 1, 2, 3, nanosecond=123456789, tzinfo=dt.UTC
+    ),
     "map": {"a.b": 1, "with space": [1, "two", None], "nested": {"deep": {"x": True}}},
     "empty_map": {},
     "list": [1, 2.5, "x", {"k": "v"}, None],  # Firestore holds no array in an array
@@ -129,3 +133,118 @@ def test_queries_pages_versions_and_descendants_read_through_here(
     assert versions["d3"] == client.document(f"{folder}/d3").get().update_time.rfc3339()
     [sub] = store.descendants(f"{folder}/d0", "sub")
     assert (sub.id, sub.path, sub.data) == ("s1", f"{folder}/d0/sub/s1", {"x": 1})
+
+
+DROPPED = ServiceUnavailable("connection reset")  # type: ignore[no-untyped-call]
+
+
+def _break_first_stream_after(
+    client: firestore.Client, count: int, monkeypatch: pytest.MonkeyPatch
+) -> list[int]:
+    """The next query stream fails as a dropped connection would, after ``count`` responses;
+    the streams after it run as usual. Returns how many documents each stream gave."""
+    api = client._firestore_api
+    monkeypatch.undo()
+    real, given = api.run_query, list[int]()
+
+    def run_query(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        broken = not given
+        given.append(0)
+        for response in real(*args, **kwargs):
+            if broken and given[-1] == count:
+                raise DROPPED
+            given[-1] += 1
+            yield response
+
+    monkeypatch.setattr(api, "run_query", run_query)
+    return given
+
+
+def test_a_query_stream_broken_midway_goes_on_after_its_last_document(
+    client: firestore.Client, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FirestoreStore(client)
+    store.commit(Write("set", f"{folder}/d{i}", {"i": i}) for i in range(7))
+
+    streams = _break_first_stream_after(client, 3, monkeypatch)
+    assert [d.data["i"] for d in store.query(folder)] == list(range(7))
+    assert streams == [3, 4]
+
+    streams = _break_first_stream_after(client, 2, monkeypatch)
+    found = store.page(folder, order=[Order("i", descending=True)], limit=5)
+    assert [d.data["i"] for d in found] == [6, 5, 4, 3, 2] and streams == [2, 3]
+
+
+def test_a_query_stream_that_keeps_breaking_fails(
+    client: firestore.Client, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FirestoreStore(client)
+    store.commit([Write("set", f"{folder}/d", {"i": 1})])
+
+    def run_query(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        raise DROPPED
+        yield
+
+    monkeypatch.setattr(client._firestore_api, "run_query", run_query)
+    with pytest.raises(ServiceUnavailable):
+        list(store.query(folder))
+
+
+STARTING = {"keep": 1, "map": {"a": 1, "b": {"deep": 2}}, "list": [1, 2], "odd key": "x"}
+UPDATES: list[dict[Any, Any]] = [
+    {"keep": 2},
+    {"map": {"z": 9}},  # a map given whole replaces the map
+    {("map", "b", "deep"): 3, ("map", "new"): {"n": None}, ("odd key",): "y"},
+    {"a.b": "a field named with a dot", ("map", "c.d"): True},
+    {"map": {}},
+    {"when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "list": []},
+]
+MERGES: list[dict[str, Any]] = [
+    {"map": {"b": {"other": 1}}},  # merges into the nested map, keeps the rest
+    {"map": {"b": {}}, "new": [1, "x"]},
+    {"odd key": None, "fresh": {"x": {"y": {"z": 1}}}},
+]
+
+
+@pytest.mark.parametrize("change", UPDATES)
+def test_an_update_written_here_ends_as_the_librarys(
+    client: firestore.Client, folder: str, change: dict[Any, Any]
+) -> None:
+    store = FirestoreStore(client)
+    client.document(f"{folder}/theirs").set(STARTING)
+    client.document(f"{folder}/ours").set(STARTING)
+    request = wire.new_commit(client)
+    assert wire.add_update(request, client, f"{folder}/ours", change)
+    wire.send_commit(client, request)
+    library = FirestoreStore(client)._library_writes(Write("update", f"{folder}/theirs", change))
+    theirs = wire.new_commit(client)
+    theirs.writes.extend(library)
+    wire.send_commit(client, theirs)
+    assert store.get(f"{folder}/ours") == store.get(f"{folder}/theirs")
+
+
+@pytest.mark.parametrize("change", MERGES)
+def test_a_merge_written_here_ends_as_the_librarys(
+    client: firestore.Client, folder: str, change: dict[str, Any]
+) -> None:
+    store = FirestoreStore(client)
+    for name in ("ours", "theirs"):
+        client.document(f"{folder}/{name}").set(STARTING)
+    client.document(f"{folder}/theirs").set(change, merge=True)
+    client.document(f"{folder}/theirs-new").set(change, merge=True)
+    store.commit([Write("merge", f"{folder}/ours", change)])
+    store.commit([Write("merge", f"{folder}/ours-new-missing", change)])
+    assert store.get(f"{folder}/ours") == store.get(f"{folder}/theirs")
+    assert store.get(f"{folder}/ours-new-missing") == store.get(f"{folder}/theirs-new")
+
+
+def test_an_update_of_a_missing_document_fails_as_the_librarys(
+    client: firestore.Client, folder: str
+) -> None:
+    with pytest.raises(NotFound):
+        FirestoreStore(client).commit([Write("update", f"{folder}/missing", {"x": 1})])
+    request = wire.new_commit(client)
+    assert not wire.add_update(request, client, f"{folder}/x", {"a": 1, ("a", "b"): 2})
+    assert not wire.add_update(request, client, f"{folder}/x", {})
+    assert not wire.add_merge(request, client, f"{folder}/x", {})
+    assert len(request.writes) == 0

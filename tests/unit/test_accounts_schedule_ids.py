@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.ids import from_safe_id, join_ids, safe_id, split_ids
 from shared.sync.accounts import (
@@ -94,6 +96,16 @@ def test_safe_ids_round_trip_and_use_only_safe_characters(sourced_id: str) -> No
     assert from_safe_id(encoded) == sourced_id
     assert all(ch.isalnum() or ch in "-~" for ch in encoded)
     assert not encoded.startswith("__") and encoded not in (".", "..")
+
+
+@given(st.text(min_size=1, max_size=40) | st.from_regex(r"[A-Za-z0-9-]{1,40}", fullmatch=True))
+def test_any_sourced_id_round_trips_through_its_safe_id(sourced_id: str) -> None:
+    encoded = safe_id(sourced_id)
+    assert from_safe_id(encoded) == sourced_id
+    assert all(ch.isascii() and (ch.isalnum() or ch in "-~") for ch in encoded)
+    assert (encoded == sourced_id) == all(
+        ch.isascii() and (ch.isalnum() or ch == "-") for ch in sourced_id
+    )
 
 
 def test_safe_ids_kept_as_one_text_split_back_and_an_array_from_before_still_reads() -> None:

@@ -4,6 +4,7 @@ the planner's inputs (pure)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import replace
 from typing import Any
@@ -242,6 +243,17 @@ def test_the_content_hash_is_32_lowercase_hex_characters() -> None:
     digest = content_hash("active", mirror_data(ALGEBRA))
     assert len(digest) == 32
     assert set(digest) <= set("0123456789abcdef")
+
+
+@pytest.mark.parametrize("record", [ALGEBRA, TEACHING, ZOE], ids=["class", "enrollment", "user"])
+def test_the_hash_built_around_the_stored_text_is_the_hash_of_the_content(record: Any) -> None:
+    data = mirror_data(record)
+    text = stored_fields(record, data)["data"]
+    assert content_hash("tobedeleted", data, text) == content_hash("tobedeleted", data)
+    whole = json.dumps(
+        {"status": "tobedeleted", "data": data}, sort_keys=True, separators=(",", ":")
+    )
+    assert content_hash("tobedeleted", data) == hashlib.sha256(whole.encode()).hexdigest()[:32]
 
 
 def test_the_content_hash_of_known_content_has_not_changed() -> None:
