@@ -131,6 +131,11 @@ def mirror(district_id: str, school_id: str, resource: str) -> str:
     return f"{district(district_id)}/schools/{safe_id(school_id)}/sis_{resource}"
 
 
+def mirror_start(district_id: str, school_id: str, resource: str) -> str:
+    """The run that first wrote a school's mirror of ``resource`` (sync/mirror_store.py)."""
+    return f"{district(district_id)}/schools/{safe_id(school_id)}/mirror_starts/{resource}"
+
+
 def classes(district_id: str) -> str:
     return f"{district(district_id)}/classes"
 

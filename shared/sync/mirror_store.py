@@ -60,24 +60,46 @@ def changed_writes(
     return writes
 
 
+@dataclass(frozen=True)
+class MirrorPage:
+    """Where a page's records go: the school's mirror of one resource, for one run.
+    ``started_by``: the run that first wrote that mirror (its ``mirror_start`` document), None
+    when no run has. A mirror no other run wrote holds no stored hash to compare with (at most
+    a record this run sent on two pages, written again), so a school's first sync writes its
+    records without looking any up."""
+
+    district_id: str
+    school_id: str
+    resource: str
+    run_id: str
+    started_by: str | None
+
+    @property
+    def stored(self) -> bool:
+        return self.started_by is not None and self.started_by != self.run_id
+
+
 def write_mirror(
-    store: DocumentStore,
-    district_id: str,
-    school_id: str,
-    resource: str,
-    run_id: str,
-    page: Sequence[Entry],
-    now: dt.datetime,
+    store: DocumentStore, target: MirrorPage, page: Sequence[Entry], now: dt.datetime
 ) -> int:
     if not page:
         return 0
+    district_id, school_id, resource = target.district_id, target.school_id, target.resource
     folder = layout.mirror(district_id, school_id, resource)
-    paths = [f"{folder}/{safe_id(e.record.sourced_id)}" for e in page]
-    known = {path: doc.get("hash") for path, doc in store.get_many(paths, ["hash"]).items()}
-    writes = changed_writes(folder, page, known, run_id, now)
-    if writes:  # the school's plan must be made again (shared/sync/quiet.py)
-        writes.insert(0, Write("set", layout.school_state(district_id, school_id), {"quiet": None}))
-    return max(store.commit(writes) - 1, 0)
+    known: dict[str, Any] = {}
+    if target.stored:
+        paths = [f"{folder}/{safe_id(e.record.sourced_id)}" for e in page]
+        known = {path: doc.get("hash") for path, doc in store.get_many(paths, ["hash"]).items()}
+    writes = changed_writes(folder, page, known, target.run_id, now)
+    if not writes:
+        return 0
+    # The first commit resets the school's quiet state (its plan must be made again,
+    # shared/sync/quiet.py) and names the run that first wrote this mirror.
+    first = [Write("set", layout.school_state(district_id, school_id), {"quiet": None})]
+    if target.started_by is None:
+        start = {"run_id": target.run_id, "at": now}
+        first.append(Write("set", layout.mirror_start(district_id, school_id, resource), start))
+    return store.commit([*first, *writes]) - len(first)
 
 
 def page_content(page: Sequence[Entry]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shared.districts import district_from, load_district
@@ -18,7 +19,13 @@ from shared.store import layout
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import enqueue_item, enqueue_page, split_item
-from shared.sync.mirror_store import entries, page_content, unchanged_page, write_mirror
+from shared.sync.mirror_store import (
+    MirrorPage,
+    entries,
+    page_content,
+    unchanged_page,
+    write_mirror,
+)
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
@@ -74,10 +81,10 @@ def _fetch(
     task: PageTask,
     item: str,
     retry_count: int,
-    quiet_run: str | None,
+    school: SchoolDocs,
 ) -> PageRequest | None:
-    """Fetches and records the page; returns the next page's request. ``quiet_run``: the run
-    the school's quiet state names, read with the page's other documents (or None)."""
+    """Fetches and records the page; returns the next page's request. ``school``: the
+    school's documents read with the page's other documents."""
     school_id, resource = split_item(item)
     reader = ports.reader(district, run)
     request = PageRequest.from_dict(task.request)
@@ -88,10 +95,9 @@ def _fetch(
     page_entries = entries(parsed.records)
     content = page_content(page_entries)
     written = 0
-    if not unchanged_page(store, district_id, quiet_run, page_key(task, item), content):
-        written = write_mirror(
-            store, district_id, school_id, resource, run_id, page_entries, ports.clock()
-        )
+    if not unchanged_page(store, district_id, school.quiet_run, page_key(task, item), content):
+        target = MirrorPage(district_id, school_id, resource, run_id, school.mirror_started_by)
+        written = write_mirror(store, target, page_entries, ports.clock())
     record_warnings(
         ports, district_id, run_id, rejection_warnings(parsed, request, resource, school_id)
     )
@@ -168,18 +174,30 @@ def maybe_school_done(ports: SyncPorts, district_id: str, run_id: str, school_id
         ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
 
 
+@dataclass(frozen=True)
+class SchoolDocs:
+    """What a page step reads of its school: the run its quiet state names, and the run that
+    first wrote its mirror of the page's resource (shared/sync/mirror_store.py)."""
+
+    quiet_run: str | None
+    mirror_started_by: str | None
+
+
 def _step_documents(
     ports: SyncPorts, task: PageTask, item: str
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None, str | None]:
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, SchoolDocs]:
     """In one batched read: the page's own record (a repeated delivery finds it), the district's
-    settings and the run the school's quiet state names."""
-    school_id, _ = split_item(item)
+    settings and the school's documents."""
+    school_id, resource = split_item(item)
     page = page_path(task, item)
     district = layout.district(task.district_id)
     state = layout.school_state(task.district_id, school_id)
-    found = ports.store.get_many([page, district, state])
+    start = layout.mirror_start(task.district_id, school_id, resource)
+    found = ports.store.get_many([page, district, state, start])
     quiet = (found.get(state) or {}).get("quiet") or {}
-    return found.get(page), found.get(district), quiet.get("run_id") or None
+    started_by = (found.get(start) or {}).get("run_id")
+    school = SchoolDocs(quiet.get("run_id") or None, str(started_by) if started_by else None)
+    return found.get(page), found.get(district), school
 
 
 def _fetch_or_fail(
@@ -188,16 +206,17 @@ def _fetch_or_fail(
     task: PageTask,
     item: str,
     retry_count: int,
-    documents: tuple[dict[str, Any] | None, str | None],
+    documents: tuple[dict[str, Any] | None, SchoolDocs],
 ) -> tuple[PageRequest | None, DistrictConfig, str | None]:
     """Fetches the page: (the next page's request, the district, None), or, when the SIS
     refused for good, ends the item's fetch as failed: (None, the district, the reason). A
     transient failure raises, so Cloud Tasks delivers the step again."""
-    district_doc, quiet_run = documents
+    district_doc, school = documents
     district = district_from(task.district_id, district_doc)
     labels = {"district": task.district_id, "run": task.run_id}
     try:
-        return _fetch(ports, district, run, task, item, retry_count, quiet_run), district, None
+        fetched = _fetch(ports, district, run, task, item, retry_count, school)
+        return fetched, district, None
     except OneRosterError as exc:
         if exc.transient:
             log.warning("sync.page_retry", extra={"labels": labels})
@@ -239,10 +258,10 @@ def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[st
     if run.get("state") in TERMINAL_RUN_STATES:
         return {"state": run["state"], "skipped": True}
     item = run["lanes"][task.lane][task.item_index]
-    recorded, district_doc, quiet_run = _step_documents(ports, task, item)
+    recorded, district_doc, school = _step_documents(ports, task, item)
     if recorded is not None:  # a repeated delivery: the page is recorded, chain again
         return _chain(ports, task, item, _recorded_next(recorded), None)
-    documents = (district_doc, quiet_run)
+    documents = (district_doc, school)
     next_request, district, failure = _fetch_or_fail(ports, run, task, item, retry_count, documents)
     if failure is not None:
         return {"state": "failed", "reason": failure}
