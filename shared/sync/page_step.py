@@ -74,6 +74,15 @@ def page_document(
     }
 
 
+@dataclass(frozen=True)
+class SchoolDocs:
+    """What a page step reads of its school: the run its quiet state names, and the run that
+    first wrote its mirror of the page's resource (shared/sync/mirror_store.py)."""
+
+    quiet_run: str | None
+    mirror_started_by: str | None
+
+
 def _fetch(
     ports: SyncPorts,
     district: DistrictConfig,
@@ -172,15 +181,6 @@ def maybe_school_done(ports: SyncPorts, district_id: str, run_id: str, school_id
     if all((fetches.get(p) or {}).get("state") in ("complete", "failed") for p in paths):
         task = SchoolTask(district_id, run_id, school_id)
         ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
-
-
-@dataclass(frozen=True)
-class SchoolDocs:
-    """What a page step reads of its school: the run its quiet state names, and the run that
-    first wrote its mirror of the page's resource (shared/sync/mirror_store.py)."""
-
-    quiet_run: str | None
-    mirror_started_by: str | None
 
 
 def _step_documents(
