@@ -185,6 +185,13 @@ resource "google_firestore_field" "key_value_holders" {
   index_config {}
 }
 
+resource "google_firestore_field" "school_key_claims" {
+  database   = google_firestore_database.default.name
+  collection = "school_key_claims"
+  field      = "claims"
+  index_config {}
+}
+
 resource "google_firestore_field" "school_quiet_state" {
   database   = google_firestore_database.default.name
   collection = "schools"

@@ -66,6 +66,7 @@ UNINDEXED_FIELDS = (
     UnindexedField("sis_enrollments", "data", "a mirrored enrollment's fields"),
     UnindexedField("pages", "ids", "the ids one page received, up to the page size"),
     UnindexedField("key_values", "holders", "one field per SIS user holding a key value"),
+    UnindexedField("school_key_claims", "claims", "a share of a school's users and key values"),
     UnindexedField("schools", "quiet", "a school's quiet state: thousands of warning keys"),
 )
 
@@ -173,8 +174,15 @@ def usernames(district_id: str) -> str:
 
 
 def key_claims(district_id: str) -> str:
-    """Which SIS user of which school holds which (hashed) account-match key value."""
+    """Which SIS user of which school holds which (hashed) account-match key value, one
+    document per school and user: how claims were kept before ``school_key_claims``, read once
+    to carry them over."""
     return f"{district(district_id)}/key_claims"
+
+
+def school_key_claims(district_id: str) -> str:
+    """The same, a school's claims in a few documents (shared/sync/key_claims.py)."""
+    return f"{district(district_id)}/school_key_claims"
 
 
 def key_values(district_id: str) -> str:

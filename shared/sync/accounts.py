@@ -178,17 +178,6 @@ def unlinked_document(user_id: str, reason: str, now: dt.datetime) -> dict[str, 
     }
 
 
-def claim_document(
-    user_id: str, school_id: str, value_hash: str | None, now: dt.datetime
-) -> dict[str, Any]:
-    return {
-        "sis_user_id": user_id,
-        "school_id": school_id,
-        "value_hash": value_hash,
-        "claimed_at": now,
-    }
-
-
 # ---- one key value held by several SIS users, district-wide ------------------------------------
 
 

@@ -4,7 +4,7 @@ generated usernames. Each link records which key matched.
 
 A key value held by several SIS users anywhere in the district links none of them. The school
 steps of a run see one school each, in any order and in parallel, so each first records which
-of its users hold which value (``key_claims``, one document per school and user) and then reads
+of its users hold which value (key claims, shared/sync/key_claims.py) and then reads
 the holders district-wide. A step that finds a value shared unlinks every holder (the link
 document says why) and clears the accounts from their synced classes; a step that links a user
 reads the holders again afterwards and undoes the link when a second holder appeared meanwhile.
