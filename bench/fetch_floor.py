@@ -1,6 +1,7 @@
 """The least an unchanged full re-sync must do, timed alone: fetch every page of every school
 from the SIS with the OneRoster client, parse it and hash its records, as the page steps do,
-with the connection's concurrency (five requests at a time) and no Firestore at all.
+with the connection's concurrency (five requests at a time) and no Firestore at all; and, as
+``fetch_only_seconds``, the same pages fetched and read as JSON only.
 
     .venv/bin/python -m bench.fetch_floor [--students 10000] [--out DIR]
 
@@ -29,8 +30,10 @@ LANES = 5  # the bench connection's max_concurrency
 RESOURCES = ("classes", "teachers", "students", "enrollments")
 
 
-def fetch_all(base_url: str, token_url: str, schools: list[str]) -> dict[str, Any]:
-    """In the child process: every school page fetched, parsed and hashed, LANES at a time."""
+def fetch_all(base_url: str, token_url: str, schools: list[str], parse: bool) -> dict[str, Any]:
+    """In the child process: every school page fetched, LANES at a time, and with ``parse``
+    parsed and hashed as a page step does (without: read as JSON only, what following the
+    paging needs)."""
     from pydantic import SecretStr
 
     from shared.oneroster.client import OneRosterClient
@@ -50,9 +53,9 @@ def fetch_all(base_url: str, token_url: str, schools: list[str]) -> dict[str, An
     def lane(request: Any) -> tuple[int, int]:
         records = pages = 0
         for page in client.iter_pages(request):
-            parsed = client.parse_page(page)
-            page_content(entries(parsed.records))
-            records, pages = records + len(parsed.records), pages + 1
+            if parse:
+                page_content(entries(client.parse_page(page).records))
+            records, pages = records + len(page.records), pages + 1
         return records, pages
 
     requests = [client.school_request(s, r) for s in schools for r in RESOURCES]
@@ -70,17 +73,21 @@ def measure(students: int) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     sis = district_sis(students, Progress(f"{students:,} students · "))
     schools = [o["sourcedId"] for o in sis.store.all("orgs") if o.get("type") == "school"]
+    found: dict[str, Any] = {}
     with serve(sis) as running:
-        argv = [sys.executable, "-m", "bench.fetch_floor", "--child"]
-        argv += [running.base_url("1.2"), running.token_url, json.dumps(schools)]
-        child = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=600)
-    return {"students": students, "lanes": LANES, **json.loads(child.stdout)}
+        for mode in ("parse", "fetch"):
+            argv = [sys.executable, "-m", "bench.fetch_floor", "--child", mode]
+            argv += [running.base_url("1.2"), running.token_url, json.dumps(schools)]
+            child = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=600)
+            found[mode] = json.loads(child.stdout)
+    fetched = found["fetch"]["seconds"]
+    return {"students": students, "lanes": LANES, **found["parse"], "fetch_only_seconds": fetched}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--child"]:
-        print(json.dumps(fetch_all(args[1], args[2], json.loads(args[3]))))
+        print(json.dumps(fetch_all(args[2], args[3], json.loads(args[4]), args[1] == "parse")))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=10_000)
