@@ -38,9 +38,14 @@ def entries(records: Sequence[Any]) -> list[Entry]:
 
 
 def changed_writes(
-    folder: str, page: Sequence[Entry], known: Mapping[str, Any], run_id: str, now: dt.datetime
+    folder: str,
+    page: Sequence[Entry],
+    known: Mapping[str, Any],
+    source: tuple[str, str],
+    now: dt.datetime,
 ) -> list[Write]:
-    """Writes for the records whose content differs from the stored hash. Pure."""
+    """Writes for the records whose content differs from the stored hash; ``source``: the run
+    and the page (its key) writing them. Pure."""
     writes = []
     for entry in page:
         record, data, content = entry.record, entry.data, entry.content
@@ -53,25 +58,46 @@ def changed_writes(
             "dateLastModified": record.date_last_modified,
             "hash": content,
             **mirror.stored_fields(record, data, entry.text),
-            "changed_run": run_id,
+            "changed_run": source[0],
+            "changed_page": source[1],
             "changed_at": now,
         }
         writes.append(Write("set", path, doc))
     return writes
 
 
+def written_before(
+    folder: str,
+    page: Sequence[Entry],
+    stored: Mapping[str, Mapping[str, Any]],
+    source: tuple[str, str],
+) -> int:
+    """The page's records already stored as they are by the same run and page: an earlier
+    delivery of the step wrote them and died before recording the page. Pure."""
+    count = 0
+    for entry in page:
+        doc = stored.get(f"{folder}/{safe_id(entry.record.sourced_id)}") or {}
+        if (
+            doc.get("hash") == entry.content
+            and (doc.get("changed_run"), doc.get("changed_page")) == source
+        ):
+            count += 1
+    return count
+
+
 @dataclass(frozen=True)
 class MirrorPage:
-    """Where a page's records go: the school's mirror of one resource, for one run.
-    ``started_by``: the run that first wrote that mirror (its ``mirror_start`` document), None
-    when no run has. A mirror no other run wrote holds no stored hash to compare with (at most
-    a record this run sent on two pages, written again), so a school's first sync writes its
-    records without looking any up."""
+    """Where a page's records go: the school's mirror of one resource, for one run and page
+    (``page_key``). ``started_by``: the run that first wrote that mirror (its ``mirror_start``
+    document), None when no run has. A mirror no other run wrote holds no stored hash to compare
+    with (at most a record this run sent on two pages, written again), so a school's first sync
+    writes its records without looking any up."""
 
     district_id: str
     school_id: str
     resource: str
     run_id: str
+    page_key: str
     started_by: str | None
 
     @property
@@ -82,24 +108,29 @@ class MirrorPage:
 def write_mirror(
     store: DocumentStore, target: MirrorPage, page: Sequence[Entry], now: dt.datetime
 ) -> int:
+    """Writes the page's changed records; returns how many records this run and page wrote,
+    those an earlier delivery of the step wrote included."""
     if not page:
         return 0
     district_id, school_id, resource = target.district_id, target.school_id, target.resource
     folder = layout.mirror(district_id, school_id, resource)
-    known: dict[str, Any] = {}
+    source = (target.run_id, target.page_key)
+    stored: dict[str, Any] = {}
     if target.stored:
         paths = [f"{folder}/{safe_id(e.record.sourced_id)}" for e in page]
-        known = {path: doc.get("hash") for path, doc in store.get_many(paths, ["hash"]).items()}
-    writes = changed_writes(folder, page, known, target.run_id, now)
+        stored = store.get_many(paths, ["hash", "changed_run", "changed_page"])
+    known = {path: doc.get("hash") for path, doc in stored.items()}
+    writes = changed_writes(folder, page, known, source, now)
+    before = written_before(folder, page, stored, source)
     if not writes:
-        return 0
+        return before
     # The first commit resets the school's quiet state (its plan must be made again,
     # shared/sync/quiet.py) and names the run that first wrote this mirror.
     first = [Write("set", layout.school_state(district_id, school_id), {"quiet": None})]
     if target.started_by is None:
         start = {"run_id": target.run_id, "at": now}
         first.append(Write("set", layout.mirror_start(district_id, school_id, resource), start))
-    return store.commit([*first, *writes]) - len(first)
+    return store.commit([*first, *writes]) - len(first) + before
 
 
 def page_content(page: Sequence[Entry]) -> str:

@@ -103,9 +103,9 @@ def _fetch(
     store, run_id, district_id = ports.store, task.run_id, task.district_id
     page_entries = entries(parsed.records)
     content = page_content(page_entries)
-    written = 0
-    if not unchanged_page(store, district_id, school.quiet_run, page_key(task, item), content):
-        target = MirrorPage(district_id, school_id, resource, run_id, school.mirror_started_by)
+    written, key = 0, page_key(task, item)
+    if not unchanged_page(store, district_id, school.quiet_run, key, content):
+        target = MirrorPage(district_id, school_id, resource, run_id, key, school.mirror_started_by)
         written = write_mirror(store, target, page_entries, ports.clock())
     record_warnings(
         ports, district_id, run_id, rejection_warnings(parsed, request, resource, school_id)

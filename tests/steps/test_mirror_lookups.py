@@ -50,3 +50,46 @@ def test_a_first_sync_looks_up_no_hash_and_a_later_one_writes_only_what_changed(
     running.sis.store.patch("users", student["sourcedId"], {"givenName": "Renamed"})
     _, written_again = _sync(step_world, district)
     assert looked and written_again == 1
+
+
+class Killed(Exception):
+    """The process died here."""
+
+
+def test_a_page_step_killed_after_its_mirror_write_counts_those_records_when_delivered_again(
+    make_sis: Any, step_world: StepWorld
+) -> None:
+    """Cloud Tasks delivers a step again when its process died after writing the page's
+    records and before recording the page: the redelivery finds the records as it would write
+    them, and the page still counts them as written by the run."""
+    running: RunningSis = make_sis(students=40, schools=2)
+    district = step_world.register(running)
+    _sync(step_world, district)
+    student = next(u for u in running.sis.store.all("users") if u["sourcedId"].startswith("stu-"))
+    running.sis.store.patch("users", student["sourcedId"], {"givenName": "Renamed"})
+
+    run_id = create_run(
+        step_world.ports, district, kind="full", dry_run=False, requested_by="t@x.org"
+    )
+    pages, original, killed = (
+        layout.run_part(district, run_id, "pages") + "/",
+        step_world.store.set,
+        [],
+    )
+
+    def set_(path: str, data: Any, *, merge: bool = False) -> None:
+        if not killed and path.startswith(pages) and data.get("written"):
+            killed.append(path)
+            raise Killed(path)
+        original(path, data, merge=merge)
+
+    step_world.store.set = set_  # type: ignore[method-assign]
+    while batch := step_world.queue.take():
+        for task in batch:
+            try:
+                step_world.deliver(task)
+            except Killed:
+                step_world.deliver(task, retry_count=1)  # Cloud Tasks delivers it again
+    assert killed
+    recorded = step_world.store.query(layout.run_part(district, run_id, "pages"))
+    assert sum(int(p.data.get("written") or 0) for p in recorded) == 1
