@@ -9,7 +9,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,6 +285,10 @@ class RecordingQueue:
             return taken
 
 
+class Killed(Exception):
+    """The process died here (a crash a test injects with ``StepWorld.kill_once``)."""
+
+
 @dataclass
 class StepWorld:
     store: MemoryStore
@@ -338,6 +342,30 @@ class StepWorld:
                 for job in jobs:
                     self._deliver_retrying(job)
         return delivered
+
+    def kill_once(self, when: Callable[[str, Mapping[str, Any]], bool]) -> list[str]:
+        """The first ``store.set`` for which ``when(path, data)`` holds raises Killed, as a
+        process killed there would stop. Returns the path it stopped at, once it did."""
+        original, killed = self.store.set, []
+
+        def set_(path: str, data: Any, *, merge: bool = False) -> None:
+            if not killed and when(path, data):
+                killed.append(path)
+                raise Killed(path)
+            original(path, data, merge=merge)
+
+        self.store.set = set_  # type: ignore[method-assign]
+        return killed
+
+    def drain_through_kills(self) -> None:
+        """Delivers queued tasks one at a time; a delivery Killed is delivered again, as Cloud
+        Tasks delivers a task whose process died."""
+        while batch := self.queue.take():
+            for task in batch:
+                try:
+                    self.deliver(task)
+                except Killed:
+                    self.deliver(task, retry_count=1)
 
     def _deliver_retrying(self, task: dict[str, Any]) -> None:
         for attempt in range(20):

@@ -52,10 +52,6 @@ def test_a_first_sync_looks_up_no_hash_and_a_later_one_writes_only_what_changed(
     assert looked and written_again == 1
 
 
-class Killed(Exception):
-    """The process died here."""
-
-
 def test_a_page_step_killed_after_its_mirror_write_counts_those_records_when_delivered_again(
     make_sis: Any, step_world: StepWorld
 ) -> None:
@@ -71,25 +67,9 @@ def test_a_page_step_killed_after_its_mirror_write_counts_those_records_when_del
     run_id = create_run(
         step_world.ports, district, kind="full", dry_run=False, requested_by="t@x.org"
     )
-    pages, original, killed = (
-        layout.run_part(district, run_id, "pages") + "/",
-        step_world.store.set,
-        [],
-    )
-
-    def set_(path: str, data: Any, *, merge: bool = False) -> None:
-        if not killed and path.startswith(pages) and data.get("written"):
-            killed.append(path)
-            raise Killed(path)
-        original(path, data, merge=merge)
-
-    step_world.store.set = set_  # type: ignore[method-assign]
-    while batch := step_world.queue.take():
-        for task in batch:
-            try:
-                step_world.deliver(task)
-            except Killed:
-                step_world.deliver(task, retry_count=1)  # Cloud Tasks delivers it again
+    pages = layout.run_part(district, run_id, "pages") + "/"
+    killed = step_world.kill_once(lambda path, data: path.startswith(pages) and data.get("written"))
+    step_world.drain_through_kills()
     assert killed
     recorded = step_world.store.query(layout.run_part(district, run_id, "pages"))
     assert sum(int(p.data.get("written") or 0) for p in recorded) == 1

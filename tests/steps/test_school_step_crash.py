@@ -18,35 +18,20 @@ from tools.oneroster_sis.harness import RunningSis
 SCHOOLS = ("sch-0001", "sch-0002")
 
 
-class Killed(Exception):
-    """The process died here."""
-
-
 def _crash_once_on_school_end(world: StepWorld, run_id: str) -> Callable[[], bool]:
     """The first write that ends a school of the run raises, as a killed process would stop
     there; returns whether it happened."""
-    original, done = world.store.set, []
     folder = layout.run_part("d1", run_id, "schools") + "/"
-
-    def set_(path: str, data: Any, *, merge: bool = False) -> None:
-        if not done and path.startswith(folder) and data.get("state") == "applied":
-            done.append(path)
-            raise Killed(path)
-        original(path, data, merge=merge)
-
-    world.store.set = set_  # type: ignore[method-assign]
-    return lambda: bool(done)
+    killed = world.kill_once(
+        lambda path, data: path.startswith(folder) and data.get("state") == "applied"
+    )
+    return lambda: bool(killed)
 
 
 def _run(world: StepWorld, crash: bool) -> dict[str, Any]:
     run_id = create_run(world.ports, "d1", kind="full", dry_run=False, requested_by="t@x.org")
     crashed = _crash_once_on_school_end(world, run_id) if crash else (lambda: False)
-    while batch := world.queue.take():
-        for task in batch:
-            try:
-                world.deliver(task)
-            except Killed:
-                world.deliver(task, retry_count=1)  # Cloud Tasks delivers it again
+    world.drain_through_kills()  # Cloud Tasks delivers a killed step again
     assert crashed() == crash
     return load_run(world.store, "d1", run_id)
 
