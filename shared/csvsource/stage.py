@@ -36,6 +36,7 @@ from shared.store import layout
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
+from shared.sync.warning_log import warning_key
 from shared.tasks import StageTask, StartTask, final_on_last_delivery, payload
 
 LEASE = dt.timedelta(minutes=10)  # longer than a sync task may run (infra/functions.tf: 540 s)
@@ -53,6 +54,8 @@ class WarningSink:
     def __init__(self, ports: SyncPorts, district_id: str, run_id: str, epoch: str) -> None:
         self.ports, self.district_id, self.run_id, self.epoch = ports, district_id, run_id, epoch
         self.pending: list[DataWarning] = []
+        self.flushed: set[str] = set()  # keys of warnings recorded by an earlier batch
+        self.batches = 0
         self.per_file: dict[str, int] = {}
         self.unlisted: dict[str, int] = {}
         self.count = 0
@@ -69,8 +72,17 @@ class WarningSink:
             self.flush()
 
     def flush(self) -> None:
-        batch, self.pending = self.pending, []
-        record_warnings(self.ports, self.district_id, self.run_id, batch, epoch=self.epoch)
+        """Records the pending warnings as the next batch's set (warning_sets.py), leaving out
+        those an earlier batch recorded: the same staging always makes the same batches."""
+        batch = [w for w in self.pending if warning_key(w) not in self.flushed]
+        self.pending = []
+        if not batch:
+            return
+        self.flushed.update(warning_key(w) for w in batch)
+        writer, self.batches = f"csv-{self.batches:05d}", self.batches + 1
+        record_warnings(
+            self.ports, self.district_id, self.run_id, batch, writer=writer, epoch=self.epoch
+        )
 
     def close(self) -> None:
         self.pending += [more_problems(f, n, ROW_WARNINGS) for f, n in self.unlisted.items()]

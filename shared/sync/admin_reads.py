@@ -17,6 +17,7 @@ from shared.store.ports import DOC_ID, DocumentStore, Filter, Order
 from shared.sync.runs import load_run
 from shared.sync.status import school_summary, summarize_run
 from shared.sync.warning_log import SEEN_FIELDS, current_epochs, seen_fields
+from shared.sync.warning_sets import legacy_page, run_warnings, sets_page
 
 NEWEST_FIRST = (Order("created_at", descending=True), Order(DOC_ID, descending=True))
 BY_ID = (Order(DOC_ID),)
@@ -100,14 +101,19 @@ def warnings_page(
         run_id, epochs = current_epochs(store, district_id)
         folder = layout.district_warnings(district_id)
         wanted.insert(0, Filter("epoch", "in", epochs))
+        page = read_page(store, folder, *wanted, order=BY_ID, limit=limit, cursor=cursor)
+        found = [{"key": doc.id, **doc.data} for doc in page.docs]
+        next_cursor = page.next_cursor
     else:
-        folder = layout.run_part(district_id, run_id, "warnings")
-    page = read_page(store, folder, *wanted, order=BY_ID, limit=limit, cursor=cursor)
-    seen = seen_fields(store, district_id, [doc.id for doc in page.docs])
+        from_sets = sets_page(store, district_id, run_id, filters, limit, cursor)
+        found, next_cursor = from_sets or legacy_page(
+            store, district_id, run_id, wanted, limit, cursor
+        )
+    seen = seen_fields(store, district_id, [entry["key"] for entry in found])
     return {
         "run_id": run_id,
-        "warnings": [_shown_warning(doc.data, seen.get(doc.id)) for doc in page.docs],
-        "next_cursor": page.next_cursor,
+        "warnings": [_shown_warning(entry, seen.get(entry["key"])) for entry in found],
+        "next_cursor": next_cursor,
     }
 
 
@@ -136,9 +142,9 @@ def warnings_summary(store: DocumentStore, district_id: str, run_id: str | None)
     if run_id is None:
         run_id, epochs = current_epochs(store, district_id)
         docs = store.query(layout.district_warnings(district_id), Filter("epoch", "in", epochs))
+        kinds = group_warnings(doc.data for doc in docs)
     else:
-        docs = store.query(layout.run_part(district_id, run_id, "warnings"))
-    kinds = group_warnings(doc.data for doc in docs)
+        kinds = group_warnings(run_warnings(store, district_id, run_id))
     return {"run_id": run_id, "kinds": kinds, "total": sum(k["count"] for k in kinds)}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from shared.districts import district_from, load_district
@@ -28,7 +28,7 @@ from shared.sync.mirror_store import (
 )
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
-from shared.sync.runs import TERMINAL_RUN_STATES, load_run, record_warnings
+from shared.sync.runs import TERMINAL_RUN_STATES, load_run
 from shared.sync.warning_codes import fix_text
 from shared.sync.watermarks import newest
 from shared.tasks import PageTask, SchoolTask, final_on_last_delivery, payload
@@ -53,8 +53,15 @@ def rejection_warnings(
 
 
 def page_document(
-    item: str, index: int, page: Page, parsed: Parsed[Any], written: int
+    item: str,
+    index: int,
+    page: Page,
+    parsed: Parsed[Any],
+    written: int,
+    rejections: list[DataWarning],
 ) -> dict[str, Any]:
+    """The page's record. Its rejected records' warnings reach the run through the school's
+    step, which records them with its own (shared/sync/warning_sets.py). Pure."""
     school_id, resource = split_item(item)
     return {
         "item": item,
@@ -67,6 +74,7 @@ def page_document(
         "records": len(parsed.records),
         "written": written,
         "rejected": len(parsed.rejections),
+        "rejections": json.dumps([asdict(w) for w in rejections]) if rejections else None,
         "total": page.total,
         "max_modified": newest(r.date_last_modified for r in parsed.records),
         # JSON text: Firestore cannot hold the nested arrays of the query parameters
@@ -107,10 +115,8 @@ def _fetch(
     if not unchanged_page(store, district_id, school.quiet_run, key, content):
         target = MirrorPage(district_id, school_id, resource, run_id, key, school.mirror_started_by)
         written = write_mirror(store, target, page_entries, ports.clock())
-    record_warnings(
-        ports, district_id, run_id, rejection_warnings(parsed, request, resource, school_id)
-    )
-    doc = page_document(item, task.page_index, page, parsed, written)
+    rejected = rejection_warnings(parsed, request, resource, school_id)
+    doc = page_document(item, task.page_index, page, parsed, written, rejected)
     store.set(page_path(task, item), {**doc, "content": content, "done_at": ports.clock()})
     _record_pages_known(ports, task, item, page)
     _log_page(task, item, len(parsed.records), written)

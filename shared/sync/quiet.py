@@ -41,6 +41,7 @@ from shared.sync.school_inputs import (
     school_class_versions,
 )
 from shared.sync.warning_log import READ_FIELDS, warning_key
+from shared.sync.warning_sets import school_set
 from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
 
@@ -322,7 +323,8 @@ def skip_if_quiet(
     if replay is None:
         return None
     warnings, known = replay
-    record_warnings(ports, district_id, run_id, warnings, known=known)
+    found = [*warnings, *pages.rejections]
+    record_warnings(ports, district_id, run_id, found, writer=school_set(school_id), known=known)
     commit_school_watermarks(store, ports.clock, district_id, run_id, school_id, pages.stamps)
     kept: dict[str, Any] = {"run_id": run_id} if kind == "full" else {}  # its warnings too
     if class_versions is not None:  # classes written without a change: compare these next

@@ -8,17 +8,17 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from typing import Any, Literal
 
 from shared.districts import load_district
 from shared.errors import Conflict, NotFound
 from shared.logs import redact
 from shared.store import layout
-from shared.store.ports import DocumentStore, Filter, Write
+from shared.store.ports import DocumentStore, Filter
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.warning_log import latest_full_run, note_warnings, warning_key
+from shared.sync.warning_sets import run_total, write_set
 from shared.tasks import StageTask, StartTask, payload
 
 log = logging.getLogger(__name__)
@@ -168,22 +168,21 @@ def record_warnings(
     run_id: str,
     warnings: Iterable[DataWarning],
     *,
+    writer: str | tuple[str, str | None],
     epoch: str | None = None,
     known: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
-    """One document per (school, kind, record) in the run: a warning seen again by a retried task
-    is the same document. Then the district's document of each warning counts the run once
-    (warning_log.py). ``epoch``: the run's ``full_epoch``, read from the run when not given;
-    ``known``: district documents of the warnings the caller just read, by key. Returns the
-    writes made."""
+    """The warnings ``writer`` (a name, or a school step's name and school) found in the run,
+    as its set (warning_sets.py: a retried task writes the same set again). Then the district's
+    document of each warning counts the run once (warning_log.py). ``epoch``: the run's
+    ``full_epoch``, read from the run when not given; ``known``: district documents of the
+    warnings the caller just read, by key. Returns the writes made."""
     by_key = {warning_key(w): w for w in warnings}
     if not by_key:
         return 0
-    folder = layout.run_part(district_id, run_id, "warnings")
     now = ports.clock()
-    writes = ports.store.commit(
-        Write("set", f"{folder}/{key}", {**asdict(w), "at": now}) for key, w in by_key.items()
-    )
+    named = writer if isinstance(writer, tuple) else (writer, None)
+    writes = write_set(ports.store, district_id, run_id, named, by_key, now)
     if epoch is None:
         run = ports.store.get(layout.run(district_id, run_id)) or {}
         epoch = str(run.get("full_epoch") or run_id)
@@ -244,7 +243,7 @@ def maybe_finish_run(ports: SyncPorts, district_id: str, run_id: str) -> None:
     schools = [doc.data for doc in store.query(schools_path)]
     if any(s.get("state") not in TERMINAL_SCHOOL_STATES for s in schools):
         return
-    warnings = store.count(layout.run_part(district_id, run_id, "warnings"))
+    warnings = run_total(store, district_id, run_id)
     outcome = run_outcome(schools, warnings)
     # Two schools ending at the same moment both get here; the transaction lets one finish it.
     fields = {**outcome, "finished_at": ports.clock()}

@@ -4,6 +4,7 @@ terms and the school's synced classes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ from shared.ids import split_ids
 from shared.store import layout
 from shared.store.ports import DocumentStore, Filter
 from shared.sync import mirror
-from shared.sync.model import ClassroomClass, Term
+from shared.sync.model import ClassroomClass, DataWarning, Term
 from shared.sync.roster_docs import classroom_class_from
 
 
@@ -24,6 +25,7 @@ class FetchedPages:
     stamps: dict[str, list[str | None]]
     by_page: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (resource, index, ids)
     written: int = 0  # mirror documents the pages wrote
+    rejections: tuple[DataWarning, ...] = ()  # the pages' rejected records (page_step.py)
 
 
 def read_fetches(
@@ -46,7 +48,7 @@ def fetch_failures(fetches: Mapping[str, Mapping[str, Any]]) -> list[str]:
     ]
 
 
-PAGE_FIELDS = ("index", "ids", "max_modified", "written")
+PAGE_FIELDS = ("index", "ids", "max_modified", "written", "rejections")
 
 
 def read_pages(
@@ -71,7 +73,7 @@ def read_pages(
     ids: dict[str, set[str]] = {}
     stamps: dict[str, list[str | None]] = {}
     by_page: list[tuple[str, int, tuple[str, ...]]] = []
-    written = 0
+    written, rejections = 0, []
     for resource, group in paths.items():
         pages = [found[p] for p in group if p in found]
         received = [(int(p.get("index") or 0), tuple(split_ids(p.get("ids")))) for p in pages]
@@ -79,7 +81,10 @@ def read_pages(
         stamps[resource] = [p.get("max_modified") for p in pages]
         by_page += [(resource, index, page_ids) for index, page_ids in received]
         written += sum(int(p.get("written") or 0) for p in pages)
-    return FetchedPages(ids, stamps, tuple(by_page), written)
+        rejections += [
+            DataWarning(**w) for p in pages for w in json.loads(p.get("rejections") or "[]")
+        ]
+    return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections))
 
 
 def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:

@@ -55,6 +55,7 @@ from shared.sync.school_inputs import (
     read_school_classes,
     read_terms,
 )
+from shared.sync.warning_sets import school_set
 from shared.sync.watermarks import commit_school_watermarks
 from shared.tasks import SchoolTask
 
@@ -265,7 +266,8 @@ def _plan_and_apply(
     if run.get("kind") == "full":
         split += tobedeleted_in_full(docs, pages.ids, task.school_id)
     warnings = plan.warnings + tuple(split)
-    record_warnings(ports, district_id, run_id, warnings)
+    writer = school_set(task.school_id)
+    record_warnings(ports, district_id, run_id, warnings + pages.rejections, writer=writer)
     state = "planned" if dry_run else ("held" if guarded.held else "applied")
     ending = dict(pending or {"state": state, **school_summary(plan, guarded), "dry_run": dry_run})
     if pending is None:

@@ -150,7 +150,8 @@ def _plan_run(
     store.commit(_reference_writes(district_id, schools, terms, now))
     active = [s.sourced_id for s in schools.records if s.status == "active"]
     chosen, warnings = choose_schools(active, district.selected_schools)
-    record_warnings(ports, district_id, run_id, warnings + start_warnings(schools, terms))
+    found = warnings + start_warnings(schools, terms)
+    record_warnings(ports, district_id, run_id, found, writer="start")
     if not chosen:
         orgs = None if schools.records else _orgs_seen(ports, district, run)
         raise RunFailure(no_school_reason(orgs), "fetching schools")

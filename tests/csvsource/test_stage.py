@@ -20,6 +20,7 @@ from shared.districts import load_district
 from shared.oneroster.errors import TransientError
 from shared.store import layout
 from shared.sync.runs import load_run
+from shared.sync.warning_sets import run_warnings
 from tests.conftest import active
 from tests.csvsource.build import STAGING, CsvWorld, csv_world, package_zip
 
@@ -148,7 +149,7 @@ def _members(world: CsvWorld) -> dict[str, set[str]]:
 
 
 def _warnings(world: CsvWorld, run_id: str) -> list[dict[str, Any]]:
-    return [d.data for d in world.store.query(layout.run_part(D, run_id, "warnings"))]
+    return list(run_warnings(world.store, D, run_id))
 
 
 def test_a_package_syncs_its_classes_and_routes_rows_as_the_rest_listings_do(world) -> None:

@@ -10,6 +10,7 @@ from shared.ids import safe_id
 from shared.store import layout
 from shared.sync import school_step
 from shared.sync.runs import create_run, load_run
+from shared.sync.warning_sets import run_warnings
 from tests.conftest import StepWorld
 from tools.oneroster_sis.harness import RunningSis
 
@@ -57,8 +58,7 @@ def _accounts(world: StepWorld, district_id: str) -> dict[str, dict[str, Any]]:
 
 
 def _warnings(world: StepWorld, district_id: str, run_id: str) -> list[dict[str, Any]]:
-    folder = layout.run_part(district_id, run_id, "warnings")
-    return [doc.data for doc in world.store.query(folder)]
+    return list(run_warnings(world.store, district_id, run_id))
 
 
 def test_two_students_of_different_schools_sharing_an_email_are_neither_linked(

@@ -11,6 +11,7 @@ import pytest
 
 from shared.store import layout
 from shared.sync.runs import create_run, load_run
+from shared.sync.warning_sets import run_warnings
 from tests.conftest import StepWorld
 from tools.oneroster_sis.harness import RunningSis
 
@@ -55,8 +56,7 @@ class District:
             self.world.ports, self.district, kind="full", dry_run=False, requested_by="t@x.org"
         )
         self.world.drain()
-        folder = layout.run_part(self.district, run_id, "warnings")
-        warnings = [doc.data for doc in self.world.store.query(folder)]
+        warnings = list(run_warnings(self.world.store, self.district, run_id))
         return load_run(self.world.store, self.district, run_id), warnings
 
     def classes(self) -> dict[str, dict[str, Any]]:

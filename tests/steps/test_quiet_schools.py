@@ -12,6 +12,7 @@ import pytest
 
 from shared.store import layout
 from shared.sync.runs import create_run, load_run
+from shared.sync.warning_sets import run_warnings
 from tests.conftest import StepWorld
 from tools.oneroster_sis.harness import RunningSis
 
@@ -40,8 +41,7 @@ def _quiet(world: StepWorld, district: str, run_id: str) -> dict[str, bool]:
 
 
 def _warnings(world: StepWorld, district: str, run_id: str) -> dict[str, dict[str, Any]]:
-    folder = layout.run_part(district, run_id, "warnings")
-    return {d.id: {k: v for k, v in d.data.items() if k != "at"} for d in world.store.query(folder)}
+    return {w["key"]: w for w in run_warnings(world.store, district, run_id)}
 
 
 def _classes(world: StepWorld, district: str) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,9 @@ import pytest
 from shared.store import layout
 from shared.sync.admin_reads import warnings_page, warnings_summary
 from shared.sync.model import DataWarning
+from shared.sync.quiet import WARNING_FIELDS
 from shared.sync.runs import create_run, record_warnings
+from shared.sync.warning_sets import run_warnings, school_set
 from tests.conftest import StepWorld
 
 BAD_EMAIL = {"code": "malformed_email"}
@@ -92,16 +94,8 @@ def test_duplicate_parallel_deliveries_count_each_run_once(world) -> None:
 def test_a_redelivered_school_step_writes_no_district_warning_again(world) -> None:
     step_world, district, _ = world
     run_id = _sync(step_world, district)
-    warnings = [
-        DataWarning(
-            code=d.data["code"],
-            record_kind=d.data["record_kind"],
-            sourced_id=d.data["sourced_id"],
-            reason=d.data["reason"],
-            fix=d.data["fix"],
-            school_id=d.data["school_id"],
-        )
-        for d in step_world.store.query(layout.run_part(district, run_id, "warnings"))
-    ]
-    again = record_warnings(step_world.ports, district, run_id, warnings)
-    assert again == len(warnings)  # the run's own documents, set again; no district write
+    found = list(run_warnings(step_world.store, district, run_id))
+    warnings = [DataWarning(**{k: w[k] for k in WARNING_FIELDS}) for w in found]
+    writer = school_set(str(warnings[0].school_id))
+    again = record_warnings(step_world.ports, district, run_id, warnings, writer=writer)
+    assert again == 2  # the school's set and its one chunk, written again; no district write

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 
+from shared.adapters.firestore_store import FirestoreStore
 from shared.store import layout
 from shared.sync.runs import create_run
+from shared.sync.warning_sets import run_warnings
 from tests.conftest import StepWorld, SyncHarness
 from tools.localstack import LocalStack
 
@@ -56,12 +58,11 @@ def _memory_docs(world: StepWorld, district_id: str, folder: str) -> dict[str, A
 
 
 def _firestore_run_warnings(harness: SyncHarness, district_id: str, run_id: str) -> set[str]:
-    ref = harness.district(district_id).collection("runs").document(run_id)
-    return {w.id for w in ref.collection("warnings").stream()}
+    return {w["key"] for w in run_warnings(FirestoreStore(harness.db), district_id, run_id)}
 
 
 def _memory_run_warnings(world: StepWorld, district_id: str, run_id: str) -> set[str]:
-    return {w.id for w in world.store.query(layout.run_part(district_id, run_id, "warnings"))}
+    return {w["key"] for w in run_warnings(world.store, district_id, run_id)}
 
 
 def _run_done_lines(stack: LocalStack, run_id: str) -> int:
