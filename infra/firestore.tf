@@ -206,6 +206,13 @@ resource "google_firestore_field" "run_warning_chunks" {
   index_config {}
 }
 
+resource "google_firestore_field" "warning_history_chunks" {
+  database   = google_firestore_database.default.name
+  collection = "warning_history_chunks"
+  field      = "warnings"
+  index_config {}
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules_*.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

@@ -69,6 +69,9 @@ UNINDEXED_FIELDS = (
     UnindexedField("school_key_claims", "claims", "a share of a school's users and key values"),
     UnindexedField("schools", "quiet", "a school's quiet state: thousands of warning keys"),
     UnindexedField("warning_chunks", "warnings", "a share of a run's warnings, as JSON text"),
+    UnindexedField(
+        "warning_history_chunks", "warnings", "a share of a school's warning record, as JSON text"
+    ),
 )
 
 
@@ -100,6 +103,15 @@ def run_part(district_id: str, run_id: str, part: str) -> str:
 def district_warnings(district_id: str) -> str:
     """One document per warning (school, code, record) across runs: first and last seen, count."""
     return f"{district(district_id)}/warnings"
+
+
+def warning_history(district_id: str) -> str:
+    """A school's record of its warnings (shared/sync/warning_history.py), one per school."""
+    return f"{district(district_id)}/warning_history"
+
+
+def warning_history_chunks(district_id: str) -> str:
+    return f"{district(district_id)}/warning_history_chunks"
 
 
 def audit(district_id: str) -> str:

@@ -14,9 +14,11 @@ from shared.ids import safe_id
 from shared.store import layout
 from shared.store.cursors import read_page
 from shared.store.ports import DOC_ID, DocumentStore, Filter, Order
+from shared.sync.current_warnings import current_entries, current_page
 from shared.sync.runs import load_run
 from shared.sync.status import school_summary, summarize_run
-from shared.sync.warning_log import SEEN_FIELDS, current_epochs, seen_fields
+from shared.sync.warning_history import seen_fields
+from shared.sync.warning_log import SEEN_FIELDS, current_epochs
 from shared.sync.warning_sets import legacy_page, run_warnings, sets_page
 
 NEWEST_FIRST = (Order("created_at", descending=True), Order(DOC_ID, descending=True))
@@ -99,17 +101,13 @@ def warnings_page(
     wanted = [Filter(n, "==", filters[n]) for n in ("code", "school_id") if filters.get(n)]
     if run_id is None:
         run_id, epochs = current_epochs(store, district_id)
-        folder = layout.district_warnings(district_id)
-        wanted.insert(0, Filter("epoch", "in", epochs))
-        page = read_page(store, folder, *wanted, order=BY_ID, limit=limit, cursor=cursor)
-        found = [{"key": doc.id, **doc.data} for doc in page.docs]
-        next_cursor = page.next_cursor
+        found, next_cursor = current_page(store, district_id, epochs, filters, limit, cursor)
     else:
         from_sets = sets_page(store, district_id, run_id, filters, limit, cursor)
         found, next_cursor = from_sets or legacy_page(
             store, district_id, run_id, wanted, limit, cursor
         )
-    seen = seen_fields(store, district_id, [entry["key"] for entry in found])
+    seen = seen_fields(store, district_id, found)
     return {
         "run_id": run_id,
         "warnings": [_shown_warning(entry, seen.get(entry["key"])) for entry in found],
@@ -141,8 +139,7 @@ def warnings_summary(store: DocumentStore, district_id: str, run_id: str | None)
     every warning once (an admin's question, not the progress poll)."""
     if run_id is None:
         run_id, epochs = current_epochs(store, district_id)
-        docs = store.query(layout.district_warnings(district_id), Filter("epoch", "in", epochs))
-        kinds = group_warnings(doc.data for doc in docs)
+        kinds = group_warnings(current_entries(store, district_id, epochs))
     else:
         kinds = group_warnings(run_warnings(store, district_id, run_id))
     return {"run_id": run_id, "kinds": kinds, "total": sum(k["count"] for k in kinds)}

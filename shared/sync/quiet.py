@@ -28,6 +28,7 @@ from shared.store import layout
 from shared.store.ports import Data, DocumentStore
 from shared.sync.account_lookup import accounts_by_key
 from shared.sync.accounts import MatchKey, SisPerson, key_hash, shared_values
+from shared.sync.chunked import Entry
 from shared.sync.district import DistrictConfig
 from shared.sync.key_claims import claims_of
 from shared.sync.model import DataWarning, SchoolPlan, Term
@@ -40,6 +41,7 @@ from shared.sync.school_inputs import (
     school_class_snapshot,
     school_class_versions,
 )
+from shared.sync.warning_history import read_history
 from shared.sync.warning_log import READ_FIELDS, warning_key
 from shared.sync.warning_sets import school_set
 from shared.sync.watermarks import commit_school_watermarks
@@ -214,22 +216,24 @@ def replayed(
     kind: str,
     by_page: Sequence[tuple[str, int, tuple[str, ...]]],
     school_id: str,
-) -> tuple[list[DataWarning], dict[str, Data]] | None:
+) -> tuple[list[DataWarning], dict[str, Data], dict[str, Entry]] | None:
     """The warnings the school's last applied step recorded, read from the district's record of
-    each (warning_log.py: the latest sighting's text, here the same warnings), with those
-    documents by key for counting this run; a delta's page-decided ones come from this run's
-    pages. None when some are gone (plan in full)."""
+    each (the school's record, else the warning's document: the latest sighting's text, here the
+    same warnings), with what was read for counting this run; a delta's page-decided ones come
+    from this run's pages. None when some are gone (plan in full)."""
+    history = read_history(store, district_id, school_id)
+    own = [history[key] for key in state.warning_keys if key in history]
     folder = layout.district_warnings(district_id)
-    paths = {f"{folder}/{key}": key for key in state.warning_keys}
-    found = store.get_many(list(paths), fields=[*WARNING_FIELDS, *READ_FIELDS])
-    if len(found) != len(state.warning_keys):
+    paths = {f"{folder}/{key}": key for key in state.warning_keys if key not in history}
+    found = store.get_many(list(paths), fields=[*WARNING_FIELDS, *READ_FIELDS]) if paths else {}
+    if len(own) + len(found) != len(state.warning_keys):
         return None
     known = {paths[path]: doc for path, doc in found.items()}
-    warnings = [warning_from(doc) for doc in found.values()]
+    warnings = [warning_from(doc) for doc in [*own, *found.values()]]
     if kind != "full":
         warnings = [w for w in warnings if w.code not in PAGE_CODES]
         warnings += split_duplicates(by_page, school_id)
-    return warnings, known
+    return warnings, known, history
 
 
 def remembered(
@@ -322,9 +326,10 @@ def skip_if_quiet(
     replay = replayed(store, district_id, state, kind, pages.by_page, school_id)
     if replay is None:
         return None
-    warnings, known = replay
+    warnings, known, history = replay
     found = [*warnings, *pages.rejections]
-    record_warnings(ports, district_id, run_id, found, writer=school_set(school_id), known=known)
+    writer = school_set(school_id)
+    record_warnings(ports, district_id, run_id, found, writer=writer, known=known, history=history)
     commit_school_watermarks(store, ports.clock, district_id, run_id, school_id, pages.stamps)
     kept: dict[str, Any] = {"run_id": run_id} if kind == "full" else {}  # its warnings too
     if class_versions is not None:  # classes written without a change: compare these next

@@ -15,8 +15,10 @@ from shared.errors import Conflict, NotFound
 from shared.logs import redact
 from shared.store import layout
 from shared.store.ports import DocumentStore, Filter
+from shared.sync.chunked import Entry
 from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
+from shared.sync.warning_history import note_school
 from shared.sync.warning_log import latest_full_run, note_warnings, warning_key
 from shared.sync.warning_sets import run_total, write_set
 from shared.tasks import StageTask, StartTask, payload
@@ -171,12 +173,15 @@ def record_warnings(
     writer: str | tuple[str, str | None],
     epoch: str | None = None,
     known: Mapping[str, Mapping[str, Any]] | None = None,
+    history: Mapping[str, Entry] | None = None,
 ) -> int:
     """The warnings ``writer`` (a name, or a school step's name and school) found in the run,
     as its set (warning_sets.py: a retried task writes the same set again). Then the district's
-    document of each warning counts the run once (warning_log.py). ``epoch``: the run's
-    ``full_epoch``, read from the run when not given; ``known``: district documents of the
-    warnings the caller just read, by key. Returns the writes made."""
+    record of each warning counts the run once: a school step's own warnings in its school's
+    record (warning_history.py), any other in the warning's document (warning_log.py).
+    ``epoch``: the run's ``full_epoch``, read from the run when not given; ``known`` and
+    ``history``: the documents and the school's record the caller just read. Returns the writes
+    made."""
     by_key = {warning_key(w): w for w in warnings}
     if not by_key:
         return 0
@@ -186,7 +191,13 @@ def record_warnings(
     if epoch is None:
         run = ports.store.get(layout.run(district_id, run_id)) or {}
         epoch = str(run.get("full_epoch") or run_id)
-    return writes + note_warnings(ports.store, district_id, run_id, epoch, now, by_key, known)
+    school = named[1]
+    own = {k: w for k, w in by_key.items() if school is not None and w.school_id == school}
+    if own:
+        sighting = (run_id, epoch, now)
+        writes += note_school(ports.store, district_id, str(school), sighting, own, history)
+    rest = {k: w for k, w in by_key.items() if k not in own}
+    return writes + note_warnings(ports.store, district_id, run_id, epoch, now, rest, known)
 
 
 def _sum(schools: Sequence[Mapping[str, Any]], key: str) -> dict[str, int]:

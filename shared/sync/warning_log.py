@@ -20,7 +20,7 @@ run ends."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -127,10 +127,3 @@ def current_epochs(store: DocumentStore, district_id: str) -> tuple[str, list[st
     if not ended:
         raise NotFound("no full sync has ended yet; start one with POST /runs, then ask again")
     return ended[0], epochs
-
-
-def seen_fields(store: DocumentStore, district_id: str, keys: Sequence[str]) -> dict[str, Data]:
-    """First and last seen and the count of the given warnings, by key."""
-    folder = layout.district_warnings(district_id)
-    found = store.get_many([f"{folder}/{key}" for key in keys], fields=list(SEEN_FIELDS))
-    return {path.rsplit("/", 1)[-1]: data for path, data in found.items()}

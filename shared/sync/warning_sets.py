@@ -20,20 +20,17 @@ per-warning documents under ``runs/{run}/warnings``, which every reader here sti
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
 
 from shared.ids import digest, join_ids, split_ids
 from shared.store import layout
 from shared.store.cursors import decode_cursor, encode_cursor, read_page
 from shared.store.ports import DOC_ID, Data, DocumentStore, Filter, Order, Write
+from shared.sync.chunked import Entry, chunk_writes, commit_chunked, pack, read_chunks
 from shared.sync.model import DataWarning
 
-CHUNK_BYTES = 250_000  # well under Firestore's 1 MiB a document
 BY_ID = (Order(DOC_ID),)
-Entry = dict[str, Any]
 
 
 def school_writer(school_id: str) -> str:
@@ -64,23 +61,6 @@ def entries_of(warnings: Mapping[str, DataWarning]) -> list[Entry]:
     return [{"key": key, **asdict(warnings[key])} for key in sorted(warnings)]
 
 
-def pack(entries: Sequence[Entry], limit: int = CHUNK_BYTES) -> list[str]:
-    """The entries as JSON texts of at most ``limit`` bytes each (one entry may exceed it
-    alone), in order; one empty text for none. Pure."""
-    chunks: list[str] = []
-    held: list[str] = []
-    size = 0
-    for entry in entries:
-        text = json.dumps(entry, separators=(",", ":"), sort_keys=True)
-        if held and size + len(text) + 1 > limit:
-            chunks.append("[" + ",".join(held) + "]")
-            held, size = [], 0
-        held.append(text)
-        size += len(text) + 1
-    chunks.append("[" + ",".join(held) + "]")
-    return chunks
-
-
 def foreign_keys(entries: Sequence[Entry], school_id: str | None) -> list[str]:
     """The keys of the entries naming a school other than the writer's ``school_id``. Pure."""
     if school_id is None:
@@ -109,20 +89,7 @@ def set_writes(
         "school_ids": sorted({str(e.get("school_id") or "") for e in entries}),
         "at": now,
     }
-    parts = [
-        Write("set", f"{chunks}/{key}-{n:03d}", {"set": key, "n": n, "warnings": text})
-        for n, text in enumerate(texts)
-    ]
-    return [*parts, Write("set", f"{sets}/{key}", head)]
-
-
-def _chunk_entries(store: DocumentStore, chunks: str, key: str, count: int) -> list[Entry]:
-    paths = [f"{chunks}/{key}-{n:03d}" for n in range(count)]
-    found = store.get_many(paths)
-    out: list[Entry] = []
-    for path in paths:
-        out += json.loads((found.get(path) or {}).get("warnings") or "[]")
-    return out
+    return [*chunk_writes(chunks, key, texts, set=key), Write("set", f"{sets}/{key}", head)]
 
 
 def write_set(
@@ -140,10 +107,11 @@ def write_set(
     stored = store.get(f"{sets}/{key}")
     merged = {e["key"]: e for e in entries_of(warnings)}
     if stored:
-        for entry in _chunk_entries(store, chunks, key, int(stored.get("chunks") or 0)):
+        for entry in read_chunks(store, chunks, key, int(stored.get("chunks") or 0)):
             merged.setdefault(entry["key"], entry)
     entries = [merged[k] for k in sorted(merged)]
-    return store.commit(set_writes(district_id, run_id, writer, entries, now))
+    *parts, head = set_writes(district_id, run_id, writer, entries, now)
+    return commit_chunked(store, parts, head)
 
 
 def shown_foreign(
@@ -163,7 +131,7 @@ def shown_foreign(
     owned: set[str] = set()
     for owner in {writer_key(school_writer(school)) for school in named} & set(by_key):
         count = int(by_key[owner].get("chunks") or 0)
-        owned.update(e["key"] for e in _chunk_entries(store, chunks, owner, count))
+        owned.update(e["key"] for e in read_chunks(store, chunks, owner, count))
     return {key: set_key for key, set_key in first.items() if key not in owned}
 
 
@@ -187,7 +155,7 @@ def run_warnings(store: DocumentStore, district_id: str, run_id: str) -> Iterato
     shown = shown_foreign(store, chunks, heads)
     for set_key, head in heads:
         foreign = set(split_ids(head.get("foreign")))
-        for entry in _chunk_entries(store, chunks, set_key, int(head.get("chunks") or 0)):
+        for entry in read_chunks(store, chunks, set_key, int(head.get("chunks") or 0)):
             if entry["key"] not in foreign or shown.get(entry["key"]) == set_key:
                 yield entry
     for doc in store.query(legacy):
@@ -239,7 +207,7 @@ def sets_page(
         if after is not None and set_key < after[0]:
             continue
         foreign = set(split_ids(head.get("foreign")))
-        for entry in _chunk_entries(store, chunks, set_key, int(head.get("chunks") or 0)):
+        for entry in read_chunks(store, chunks, set_key, int(head.get("chunks") or 0)):
             if after is not None and (set_key, entry["key"]) <= after:
                 continue
             if entry["key"] in foreign and shown.get(entry["key"]) != set_key:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from shared.store import layout
+from shared.sync.current_warnings import district_records
 from shared.sync.runs import create_run, load_run
 from shared.sync.warning_sets import run_warnings
 from tests.conftest import StepWorld
@@ -59,9 +60,7 @@ def test_an_unchanged_resync_plans_no_school_and_records_the_same_warnings(world
     assert _classes(step_world, district) == classes
     runs = [load_run(step_world.store, district, r) for r in (first, again)]
     assert runs[0]["counts"]["warnings"] == runs[1]["counts"]["warnings"] > 0
-    counted = {
-        d.data["runs_seen"] for d in step_world.store.query(layout.district_warnings(district))
-    }
+    counted = {r["runs_seen"] for r in district_records(step_world.store, district)}
     assert counted == {2}  # each warning counted once per run, duplicates and all
     assert _quiet(step_world, district, _sync(step_world, district, "delta")) == dict.fromkeys(
         SCHOOLS, True

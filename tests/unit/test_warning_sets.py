@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from shared.store import layout
 from shared.store.memory import MemoryStore
+from shared.sync.chunked import pack
 from shared.sync.model import DataWarning
 from shared.sync.warning_log import warning_key
 from shared.sync.warning_sets import (
-    pack,
     run_total,
     run_warnings,
     school_set,

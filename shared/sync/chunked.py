@@ -1,0 +1,67 @@
+"""Many small records kept as JSON text in a few documents: ``{folder}/{key}-{nnn}``, each at
+most ``CHUNK_BYTES``, beside a head document that tells how many chunks are current. Used for a
+run's warning sets (warning_sets.py) and the district's record of a school's warnings
+(warning_history.py): a school of 500 warnings costs two documents, not 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from shared.store.ports import DocumentStore, Write
+
+CHUNK_BYTES = 250_000  # well under Firestore's 1 MiB a document
+COMMIT_BYTES = 8_000_000  # under Firestore's 10 MiB a request
+Entry = dict[str, Any]
+
+
+def pack(entries: Sequence[Entry], limit: int = CHUNK_BYTES) -> list[str]:
+    """The entries as JSON texts of at most ``limit`` bytes each (one entry may exceed it
+    alone), in order; one empty text for none. Pure."""
+    chunks: list[str] = []
+    held: list[str] = []
+    size = 0
+    for entry in entries:
+        text = json.dumps(entry, separators=(",", ":"), sort_keys=True)
+        if held and size + len(text) + 1 > limit:
+            chunks.append("[" + ",".join(held) + "]")
+            held, size = [], 0
+        held.append(text)
+        size += len(text) + 1
+    chunks.append("[" + ",".join(held) + "]")
+    return chunks
+
+
+def chunk_writes(folder: str, key: str, texts: Sequence[str], **fields: Any) -> list[Write]:
+    """A write of each chunk, with ``fields`` beside its text. Pure."""
+    return [
+        Write("set", f"{folder}/{key}-{n:03d}", {**fields, "n": n, "warnings": text})
+        for n, text in enumerate(texts)
+    ]
+
+
+def read_chunks(store: DocumentStore, folder: str, key: str, count: int) -> list[Entry]:
+    """The entries of the first ``count`` chunks of ``key``, in order (one batched read)."""
+    paths = [f"{folder}/{key}-{n:03d}" for n in range(count)]
+    found = store.get_many(paths) if paths else {}
+    out: list[Entry] = []
+    for path in paths:
+        out += json.loads((found.get(path) or {}).get("warnings") or "[]")
+    return out
+
+
+def commit_chunked(store: DocumentStore, chunks: Sequence[Write], head: Write) -> int:
+    """The chunks and then their head, in one commit when they fit in one request (so a reader
+    never sees a head with chunks of another write), else in several, the head last."""
+    groups: list[list[Write]] = [[]]
+    size = 0
+    for write in chunks:
+        weight = len(write.data.get("warnings") or "")
+        if groups[-1] and (size + weight > COMMIT_BYTES or len(groups[-1]) >= 400):
+            groups.append([])
+            size = 0
+        groups[-1].append(write)
+        size += weight
+    groups[-1].append(head)
+    return sum(store.commit(group) for group in groups)
