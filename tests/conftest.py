@@ -344,17 +344,26 @@ class StepWorld:
         return delivered
 
     def kill_once(self, when: Callable[[str, Mapping[str, Any]], bool]) -> list[str]:
-        """The first ``store.set`` for which ``when(path, data)`` holds raises Killed, as a
-        process killed there would stop. Returns the path it stopped at, once it did."""
-        original, killed = self.store.set, []
+        """The first ``store.set`` or ``store.create`` for which ``when(path, data)`` holds
+        raises Killed, as a process killed there would stop. Returns the path it stopped at,
+        once it did."""
+        set_original, create_original, killed = self.store.set, self.store.create, []
 
-        def set_(path: str, data: Any, *, merge: bool = False) -> None:
+        def stop(path: str, data: Any) -> None:
             if not killed and when(path, data):
                 killed.append(path)
                 raise Killed(path)
-            original(path, data, merge=merge)
+
+        def set_(path: str, data: Any, *, merge: bool = False) -> None:
+            stop(path, data)
+            set_original(path, data, merge=merge)
+
+        def create(path: str, data: Any) -> bool:
+            stop(path, data)
+            return create_original(path, data)
 
         self.store.set = set_  # type: ignore[method-assign]
+        self.store.create = create  # type: ignore[method-assign]
         return killed
 
     def drain_through_kills(self) -> None:

@@ -13,12 +13,14 @@ from typing import Any
 from shared.store.ports import (
     DELETE_FIELD,
     DOC_ID,
+    ArrayUnion,
     Build,
     Data,
     Doc,
     Filter,
     Order,
     Write,
+    apply_value,
     set_path,
 )
 
@@ -27,6 +29,8 @@ def _merge(target: Data, data: Mapping[str, Any]) -> None:
     for key, value in data.items():
         if value is DELETE_FIELD:
             target.pop(key, None)
+        elif isinstance(value, ArrayUnion):  # as Firestore: applied to what is stored
+            target[key] = apply_value(target.get(key), value)
         elif isinstance(value, Mapping):  # as Firestore: a map merges field by field
             if not isinstance(target.get(key), dict):
                 target[key] = {}

@@ -28,9 +28,9 @@ DELETE_FIELD: Any = _Delete()
 
 @dataclass(frozen=True)
 class ArrayUnion:
-    """In an ``update``: add the values the array field lacks, keeping what it holds (a missing
-    field, or one that is not an array, becomes one). Applied by the store, so it loses nothing
-    written to the array at the same moment."""
+    """In an ``update`` or a ``merge``: add the values the array field lacks, keeping what it
+    holds (a missing field, or one that is not an array, becomes one). Applied by the store, so
+    it loses nothing written to the array at the same moment."""
 
     values: tuple[Any, ...]
 

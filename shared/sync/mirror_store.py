@@ -13,8 +13,17 @@ from shared.ids import digest, safe_id
 from shared.store import layout
 from shared.store.ports import DocumentStore, Write
 from shared.sync import mirror
-
-MirrorDocs = dict[str, list[dict[str, Any]]]
+from shared.sync.mirror_snapshot import (
+    MAX_RUNS,
+    SchoolMirror,
+    Stored,
+    decoded,
+    kept,
+    read_snapshot,
+    read_writers,
+    writer_write,
+    written_by,
+)
 
 
 @dataclass(frozen=True)
@@ -125,8 +134,12 @@ def write_mirror(
     if not writes:
         return before
     # The first commit resets the school's quiet state (its plan must be made again,
-    # shared/sync/quiet.py) and names the run that first wrote this mirror.
-    first = [Write("set", layout.school_state(district_id, school_id), {"quiet": None})]
+    # shared/sync/quiet.py), names the run among the mirror's writers since its snapshot
+    # (mirror_snapshot.py) and, the first time, as the run that first wrote this mirror.
+    first = [
+        Write("set", layout.school_state(district_id, school_id), {"quiet": None}),
+        writer_write(district_id, school_id, target.run_id),
+    ]
     if target.started_by is None:
         start = {"run_id": target.run_id, "at": now}
         first.append(Write("set", layout.mirror_start(district_id, school_id, resource), start))
@@ -152,17 +165,28 @@ def unchanged_page(
     return (earlier or {}).get("content") == content
 
 
-def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> MirrorDocs:
-    """The school's mirror collections, read concurrently (reads dominate a school step). Each
-    document carries its id as ``_id`` and its record fields as a map (``data``)."""
+def _read_whole(store: DocumentStore, district_id: str, school_id: str) -> Stored:
+    """Every mirror document of the school, read concurrently."""
 
-    def read(resource: str) -> list[dict[str, Any]]:
+    def read(resource: str) -> dict[str, dict[str, Any]]:
         folder = layout.mirror(district_id, school_id, resource)
-        return [
-            {**doc.data, "_id": doc.id, "data": mirror.data_of(doc.data)}
-            for doc in store.query(folder)
-        ]
+        return {doc.id: kept(doc.data) for doc in store.query(folder)}
 
     with ThreadPoolExecutor(max_workers=len(mirror.SCHOOL_RESOURCES)) as pool:
         results = pool.map(read, mirror.SCHOOL_RESOURCES)
         return dict(zip(mirror.SCHOOL_RESOURCES, results, strict=True))
+
+
+def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> SchoolMirror:
+    """The school's mirror: its snapshot with the documents the runs since wrote laid over it,
+    else every document, read whole (mirror_snapshot.py)."""
+    runs, late = read_writers(store, district_id, school_id)
+    stored = read_snapshot(store, district_id, school_id, late) if len(runs) <= MAX_RUNS else None
+    if stored is None:
+        whole = _read_whole(store, district_id, school_id)
+        return SchoolMirror(decoded(whole), whole, whole=True, late=late, runs=runs)
+    changed = written_by(store, district_id, school_id, runs)
+    for resource, docs in changed.items():
+        stored[resource].update(docs)
+    laid = sum(len(docs) for docs in changed.values())
+    return SchoolMirror(decoded(stored), stored, whole=False, laid=laid, late=late, runs=runs)

@@ -19,6 +19,7 @@ from shared.store import layout
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import enqueue_item, enqueue_page, split_item
+from shared.sync.mirror_snapshot import late_write
 from shared.sync.mirror_store import (
     MirrorPage,
     entries,
@@ -117,7 +118,11 @@ def _fetch(
         written = write_mirror(store, target, page_entries, ports.clock())
     rejected = rejection_warnings(parsed, request, resource, school_id)
     doc = page_document(item, task.page_index, page, parsed, written, rejected)
-    store.set(page_path(task, item), {**doc, "content": content, "done_at": ports.clock()})
+    recorded = {**doc, "content": content, "done_at": ports.clock()}
+    if not store.create(page_path(task, item), recorded) and written:
+        # Another delivery recorded the page first: this one's mirror writes may land after
+        # the school step read the mirror, so its snapshot is no longer whole.
+        store.commit([late_write(district_id, school_id, f"{run_id}~{key}")])
     _record_pages_known(ports, task, item, page)
     _log_page(task, item, len(parsed.records), written)
     return page.next

@@ -23,7 +23,8 @@ from shared.sync.filters import offered_sections
 from shared.sync.guards import GuardedPlan, guard_plan
 from shared.sync.holds import hold_writes
 from shared.sync.linking import confirm_links, link_accounts
-from shared.sync.mirror_store import MirrorDocs, read_school_mirror
+from shared.sync.mirror_snapshot import MirrorDocs, SchoolMirror, save_snapshot, writer_write
+from shared.sync.mirror_store import read_school_mirror
 from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
 from shared.sync.planner import plan_school_sync
 from shared.sync.ports import SyncPorts
@@ -67,11 +68,12 @@ def mark_removed(
     district_id: str,
     run_id: str,
     school_id: str,
-    docs: MirrorDocs,
+    school: SchoolMirror,
     pages: FetchedPages,
 ) -> list[str]:
     """Full sync: records missing from a complete fetch become tobedeleted, in the store and in
-    ``docs``. Returns the suspect resources; nothing is removed when there is one."""
+    the mirror as read. Returns the suspect resources; nothing is removed when there is one."""
+    docs = school.docs
     removals = infer_removals(pages.ids, docs)
     if removals.suspect:
         return removals.suspect
@@ -83,10 +85,12 @@ def mark_removed(
         for doc in docs[resource]:
             if doc["_id"] in gone_ids:
                 doc.update(fields)
+                school.removed(resource, doc["_id"], fields)
                 writes.append(Write("update", f"{folder}/{doc['_id']}", dict(fields)))
     if writes:  # the school's plan must be made again (quiet.py)
         reset = Write("set", layout.school_state(district_id, school_id), {"quiet": None})
-        ports.store.commit([reset, *writes])
+        writer = writer_write(district_id, school_id, run_id)
+        ports.store.commit([reset, writer, *writes])
     return []
 
 
@@ -315,9 +319,12 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
         ending = pending or quiet
         _end_school(ports, task, ending)
         return {"state": ending["state"], "counts": ending["counts"], "quiet": not pending}
-    docs = read_school_mirror(store, district_id, school_id)
+    school_mirror = read_school_mirror(store, district_id, school_id)
     if run.get("kind") == "full":
-        suspect = mark_removed(ports, district_id, run_id, school_id, docs, pages)
+        suspect = mark_removed(ports, district_id, run_id, school_id, school_mirror, pages)
         if suspect:
             return _fail_school(ports, task, SUSPECT.format(", ".join(suspect)))
+    if school_mirror.worth_saving():
+        save_snapshot(store, district_id, school_id, school_mirror, (run_id, ports.clock()))
+    docs = school_mirror.docs
     return _plan_and_apply(ports, district, task, run, docs, pages, pending)

@@ -1,0 +1,149 @@
+"""A school's mirror as one snapshot: every mirror document of the school as JSON text in a few
+chunks (chunked.py), so the school step reads the snapshot and then only the documents written
+since, instead of every document.
+
+Documents, under ``districts/{d}/schools/{school}/mirror_snapshot/``:
+- ``writers``: ``runs``, the runs that wrote the school's mirror since the snapshot (a page step
+  adds its run in its first mirror commit, the school step in its removals' commit), and
+  ``late``, one entry per page step that wrote the mirror after another delivery of it had
+  recorded the page: such a write may land after the school step read the mirror.
+- ``current``: the snapshot's head (``late_seen``, ``chunks``, ``count``, ``run_id``, ``at``),
+  with its chunks in ``mirror_snapshot_chunks/snapshot-{nnn}``.
+
+Every write of a mirror document names its run in ``changed_run``, and the mirror's documents
+are never deleted. So while ``late`` has as many entries as the snapshot saw, the mirror is the
+snapshot with the documents of the runs in ``runs`` laid over it. The snapshot is written after
+the school step's removals (which it holds), in one commit with ``runs`` emptied, when the step
+read the mirror whole or the documents laid over grew past ``REWRITE_SHARE`` of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.store import layout
+from shared.store.ports import ArrayUnion, DocumentStore, Filter, Write
+from shared.sync import mirror
+from shared.sync.chunked import chunk_writes, commit_chunked, pack, read_chunks
+
+MirrorDocs = dict[str, list[dict[str, Any]]]
+Stored = dict[str, dict[str, dict[str, Any]]]  # resource -> id -> the stored fields
+REWRITE_SHARE = 0.05
+MAX_RUNS = 30  # Firestore's limit on the values of an ``in`` filter
+KEY = "snapshot"
+
+
+def paths(district_id: str, school_id: str) -> tuple[str, str, str]:
+    """The snapshot's head, the folder of its chunks, and the writers document."""
+    school = layout.school_state(district_id, school_id)
+    folder = f"{school}/mirror_snapshot"
+    return f"{folder}/current", f"{school}/mirror_snapshot_chunks", f"{folder}/writers"
+
+
+def writer_write(district_id: str, school_id: str, run_id: str) -> Write:
+    """Names ``run_id`` among the writers of the school's mirror since the snapshot. Pure."""
+    return Write("merge", paths(district_id, school_id)[2], {"runs": ArrayUnion((run_id,))})
+
+
+def late_write(district_id: str, school_id: str, marker: str) -> Write:
+    """Marks the snapshot stale: a page step wrote after its page was recorded. Pure."""
+    return Write("merge", paths(district_id, school_id)[2], {"late": ArrayUnion((marker,))})
+
+
+def kept(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A mirror document's fields as the school step uses them: all but times (when it was
+    written, which no plan reads). Pure."""
+    return {k: v for k, v in data.items() if not isinstance(v, dt.datetime)}
+
+
+def decoded(stored: Stored) -> MirrorDocs:
+    """The school step's view: each document with its id as ``_id`` and its record fields as
+    a map (``data``), in id order, as a query returns them. Pure."""
+    return {
+        resource: [
+            {**data, "_id": doc_id, "data": mirror.data_of(data)}
+            for doc_id, data in sorted(stored.get(resource, {}).items())
+        ]
+        for resource in mirror.SCHOOL_RESOURCES
+    }
+
+
+@dataclass
+class SchoolMirror:
+    """The school's mirror as the school step read it: ``docs`` (its view) and ``stored`` (the
+    fields as stored, which a snapshot keeps), how it was read, and the ``late`` entries seen."""
+
+    docs: MirrorDocs
+    stored: Stored
+    whole: bool
+    laid: int = 0
+    late: int = 0
+    runs: list[str] = field(default_factory=list)
+
+    def removed(self, resource: str, doc_id: str, fields: Mapping[str, Any]) -> None:
+        self.stored[resource].setdefault(doc_id, {}).update(kept(fields))
+
+    def worth_saving(self) -> bool:
+        size = sum(len(docs) for docs in self.stored.values())
+        return self.whole or self.laid > REWRITE_SHARE * size
+
+
+def read_writers(store: DocumentStore, district_id: str, school_id: str) -> tuple[list[str], int]:
+    writers = store.get(paths(district_id, school_id)[2]) or {}
+    return [str(r) for r in writers.get("runs") or []], len(writers.get("late") or [])
+
+
+def read_snapshot(
+    store: DocumentStore, district_id: str, school_id: str, late: int
+) -> Stored | None:
+    """The snapshot's documents; None without a whole one, or after a late write."""
+    head_path, chunks, _ = paths(district_id, school_id)
+    head = store.get(head_path)
+    if not head or int(head.get("late_seen", -1)) != late:
+        return None
+    entries = read_chunks(store, chunks, KEY, int(head.get("chunks") or 0))
+    if len(entries) != int(head.get("count") or 0):
+        return None
+    stored: Stored = {resource: {} for resource in mirror.SCHOOL_RESOURCES}
+    for entry in entries:
+        resource, doc_id = entry.pop("r"), entry.pop("_id")
+        stored[resource][doc_id] = entry
+    return stored
+
+
+def written_by(store: DocumentStore, district_id: str, school_id: str, runs: list[str]) -> Stored:
+    """The mirror documents the given runs wrote (at most ``MAX_RUNS``)."""
+    found: Stored = {}
+    for resource in mirror.SCHOOL_RESOURCES:
+        folder = layout.mirror(district_id, school_id, resource)
+        query = store.query(folder, Filter("changed_run", "in", runs)) if runs else iter(())
+        found[resource] = {doc.id: kept(doc.data) for doc in query}
+    return found
+
+
+def save_snapshot(
+    store: DocumentStore,
+    district_id: str,
+    school_id: str,
+    school: SchoolMirror,
+    source: tuple[str, dt.datetime],
+) -> int:
+    """Writes the snapshot of ``school`` (chunks, then the head with ``runs`` emptied), made by
+    the run ``source[0]`` at ``source[1]``. Returns the documents written."""
+    head_path, chunks, writers = paths(district_id, school_id)
+    entries = [
+        {**data, "_id": doc_id, "r": resource}
+        for resource in mirror.SCHOOL_RESOURCES
+        for doc_id, data in sorted(school.stored.get(resource, {}).items())
+    ]
+    try:
+        texts = pack(entries)
+    except (TypeError, ValueError):  # a value JSON cannot hold: keep reading the mirror whole
+        return 0
+    head: dict[str, Any] = {"late_seen": school.late, "chunks": len(texts)}
+    head.update(count=len(entries), run_id=source[0], at=source[1])
+    parts = chunk_writes(chunks, KEY, texts)
+    written = commit_chunked(store, parts, Write("set", head_path, head))
+    return written + store.commit([Write("merge", writers, {"runs": []})])

@@ -1,0 +1,74 @@
+"""A school's mirror read from its snapshot with the documents the runs since wrote laid over it
+(shared/sync/mirror_snapshot.py) is the mirror read whole, through full syncs, deltas, changes,
+removals and additions, and after a page step wrote late; and the reads it saves are real: the
+documents laid over are the few written since, not the school's whole mirror."""
+
+from __future__ import annotations
+
+from shared.sync.mirror_snapshot import decoded, late_write
+from shared.sync.mirror_store import _read_whole, read_school_mirror
+from shared.sync.runs import create_run
+from tests.conftest import StepWorld
+
+SCHOOLS = ("sch-0001", "sch-0002")
+
+
+def _sync(world: StepWorld, district: str, kind: str) -> None:
+    create_run(world.ports, district, kind=kind, dry_run=False, requested_by="t@x.org")  # type: ignore[arg-type]
+    world.drain()
+
+
+def _same_as_whole(world: StepWorld, district: str) -> tuple[int, bool]:
+    """Checks every school; returns the documents laid over the snapshots, and whether any
+    school read its mirror whole."""
+    laid, whole = 0, False
+    for school in SCHOOLS:
+        found = read_school_mirror(world.store, district, school)
+        assert found.docs == decoded(_read_whole(world.store, district, school))
+        laid, whole = laid + found.laid, whole or found.whole
+    return laid, whole
+
+
+def test_the_snapshot_and_what_was_written_since_is_the_mirror(make_sis, step_world) -> None:
+    world = step_world
+    running = make_sis(students=60, schools=2, seed=5)
+    district = world.register(running)
+    sis = running.sis.store
+    _sync(world, district, "full")
+    assert _same_as_whole(world, district) == (0, False)
+    enrolled = {e["user"]["sourcedId"] for e in sis.all("enrollments") if e["role"] == "student"}
+    users = [u for u in sis.all("users") if u["sourcedId"] in enrolled]
+    for user in users[:3]:
+        sis.patch("users", user["sourcedId"], {"givenName": "Changed"})
+    sis.mark_tobedeleted("users", users[3]["sourcedId"])
+    enrollment = next(e for e in sis.all("enrollments") if e["role"] == "student")
+    sis.patch("enrollments", enrollment["sourcedId"], {"beginDate": "2026-08-20"})
+    _sync(world, district, "delta")
+    laid, whole = _same_as_whole(world, district)
+    assert 0 < laid < 10 and not whole  # the delta's few records, not the schools' hundreds
+    sis.delete("users", users[4]["sourcedId"])  # gone: removed by the next full sync
+    sis.upsert("users", {**users[5], "sourcedId": "new-student", "givenName": "New"})
+    _sync(world, district, "full")
+    assert _same_as_whole(world, district)[0] > 0
+    _sync(world, district, "full")  # unchanged: quiet schools read no mirror
+    _same_as_whole(world, district)
+    school_of = {e["user"]["sourcedId"]: e["school"]["sourcedId"] for e in sis.all("enrollments")}
+    ours = [u for u in users[6:] if school_of[u["sourcedId"]] == SCHOOLS[0]]
+    for user in ours[1:]:  # enough that the step writes a new snapshot, with the removal
+        sis.patch("users", user["sourcedId"], {"givenName": "Again"})
+    sis.delete("users", ours[0]["sourcedId"])
+    _sync(world, district, "full")
+    again = read_school_mirror(world.store, district, SCHOOLS[0])
+    assert again.docs == decoded(_read_whole(world.store, district, SCHOOLS[0]))
+    assert (again.whole, again.laid) == (False, 0)  # the new snapshot holds it all
+
+
+def test_a_late_page_write_sends_the_next_read_to_the_whole_mirror(make_sis, step_world) -> None:
+    running = make_sis(students=30, schools=2, seed=6)
+    district = step_world.register(running)
+    _sync(step_world, district, "full")
+    step_world.store.commit([late_write(district, SCHOOLS[0], "run~page")])
+    first = read_school_mirror(step_world.store, district, SCHOOLS[0])
+    second = read_school_mirror(step_world.store, district, SCHOOLS[1])
+    assert (first.whole, second.whole) == (True, False)
+    assert first.docs == decoded(_read_whole(step_world.store, district, SCHOOLS[0]))
