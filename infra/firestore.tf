@@ -202,14 +202,21 @@ resource "google_firestore_field" "school_quiet_state" {
 resource "google_firestore_field" "run_warning_chunks" {
   database   = google_firestore_database.default.name
   collection = "warning_chunks"
-  field      = "warnings"
+  field      = "entries"
   index_config {}
 }
 
 resource "google_firestore_field" "warning_history_chunks" {
   database   = google_firestore_database.default.name
   collection = "warning_history_chunks"
-  field      = "warnings"
+  field      = "entries"
+  index_config {}
+}
+
+resource "google_firestore_field" "mirror_snapshot_chunks" {
+  database   = google_firestore_database.default.name
+  collection = "mirror_snapshot_chunks"
+  field      = "entries"
   index_config {}
 }
 

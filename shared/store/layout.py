@@ -68,10 +68,11 @@ UNINDEXED_FIELDS = (
     UnindexedField("key_values", "holders", "one field per SIS user holding a key value"),
     UnindexedField("school_key_claims", "claims", "a share of a school's users and key values"),
     UnindexedField("schools", "quiet", "a school's quiet state: thousands of warning keys"),
-    UnindexedField("warning_chunks", "warnings", "a share of a run's warnings, as JSON text"),
+    UnindexedField("warning_chunks", "entries", "a share of a run's warnings, as JSON text"),
     UnindexedField(
-        "warning_history_chunks", "warnings", "a share of a school's warning record, as JSON text"
+        "warning_history_chunks", "entries", "a share of a school's warning record, as JSON text"
     ),
+    UnindexedField("mirror_snapshot_chunks", "entries", "a share of a school's mirror snapshot"),
 )
 
 

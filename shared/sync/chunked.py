@@ -1,7 +1,8 @@
-"""Many small records kept as JSON text in a few documents: ``{folder}/{key}-{nnn}``, each at
-most ``CHUNK_BYTES``, beside a head document that tells how many chunks are current. Used for a
-run's warning sets (warning_sets.py) and the district's record of a school's warnings
-(warning_history.py): a school of 500 warnings costs two documents, not 500."""
+"""Many small records kept as JSON text in a few documents: ``{folder}/{key}-{nnn}``, field
+``entries``, each at most ``CHUNK_BYTES``, beside a head document that tells how many chunks are
+current. Used for a run's warning sets (warning_sets.py), the district's record of a school's
+warnings (warning_history.py) and a school's mirror snapshot (mirror_snapshot.py): a school of
+500 warnings costs two documents, not 500."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def pack(entries: Sequence[Entry], limit: int = CHUNK_BYTES) -> list[str]:
 def chunk_writes(folder: str, key: str, texts: Sequence[str], **fields: Any) -> list[Write]:
     """A write of each chunk, with ``fields`` beside its text. Pure."""
     return [
-        Write("set", f"{folder}/{key}-{n:03d}", {**fields, "n": n, "warnings": text})
+        Write("set", f"{folder}/{key}-{n:03d}", {**fields, "n": n, "entries": text})
         for n, text in enumerate(texts)
     ]
 
@@ -47,7 +48,7 @@ def read_chunks(store: DocumentStore, folder: str, key: str, count: int) -> list
     found = store.get_many(paths) if paths else {}
     out: list[Entry] = []
     for path in paths:
-        out += json.loads((found.get(path) or {}).get("warnings") or "[]")
+        out += json.loads((found.get(path) or {}).get("entries") or "[]")
     return out
 
 
@@ -57,7 +58,7 @@ def commit_chunked(store: DocumentStore, chunks: Sequence[Write], head: Write) -
     groups: list[list[Write]] = [[]]
     size = 0
     for write in chunks:
-        weight = len(write.data.get("warnings") or "")
+        weight = len(write.data.get("entries") or "")
         if groups[-1] and (size + weight > COMMIT_BYTES or len(groups[-1]) >= 400):
             groups.append([])
             size = 0
