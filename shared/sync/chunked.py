@@ -7,10 +7,11 @@ warnings (warning_history.py) and a school's mirror snapshot (mirror_snapshot.py
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from shared.store.ports import DocumentStore, Write
+from shared.store.cursors import decode_cursor, encode_cursor
+from shared.store.ports import Data, DocumentStore, Write
 
 CHUNK_BYTES = 250_000  # well under Firestore's 1 MiB a document
 COMMIT_BYTES = 8_000_000  # under Firestore's 10 MiB a request
@@ -66,3 +67,41 @@ def commit_chunked(store: DocumentStore, chunks: Sequence[Write], head: Write) -
         size += weight
     groups[-1].append(head)
     return sum(store.commit(group) for group in groups)
+
+
+Row = tuple[str, Entry]  # a head's id and one of its entries: a listing's position
+
+
+def position(cursor: str | None) -> tuple[str, str] | None:
+    """A listing's cursor as (head id, entry key); None for the first page."""
+    if not cursor:
+        return None
+    head_id, key = decode_cursor(cursor, 2)
+    return str(head_id), str(key)
+
+
+def heads_from(
+    store: DocumentStore,
+    chunks: str,
+    heads: Sequence[tuple[str, Data]],
+    after: tuple[str, str] | None,
+) -> Iterator[tuple[str, Data, list[Entry]]]:
+    """Each head (in the given order, by id) from the cursor's on, with all its entries, read
+    only when the caller asks for the next one."""
+    for head_id, head in heads:
+        if after is None or head_id >= after[0]:
+            yield head_id, head, read_chunks(store, chunks, head_id, int(head.get("chunks") or 0))
+
+
+def beyond(after: tuple[str, str] | None, head_id: str, entry: Entry) -> bool:
+    """Whether the entry comes after the cursor's position. Pure."""
+    return after is None or (head_id, entry["key"]) > after
+
+
+def page_of(rows: Sequence[Row], limit: int) -> tuple[list[Entry], str | None]:
+    """The first ``limit`` rows' entries and the cursor after them, when more follow. Pure."""
+    page = rows[:limit]
+    more = len(rows) > limit
+    return [entry for _, entry in page], (
+        encode_cursor([page[-1][0], page[-1][1]["key"]]) if more else None
+    )

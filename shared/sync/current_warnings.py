@@ -8,14 +8,12 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from shared.store import layout
-from shared.store.cursors import decode_cursor, encode_cursor
 from shared.store.ports import DOC_ID, Data, DocumentStore, Filter, Order
-from shared.sync.chunked import Entry, read_chunks
+from shared.sync.chunked import Entry, Row, beyond, heads_from, page_of, position, read_chunks
 from shared.sync.warning_history import folders, read_history
 
 LEGACY = "~"  # the per-warning documents, after every school's record (hex ids sort first)
 BY_ID = (Order(DOC_ID),)
-Row = tuple[str, Entry]
 
 
 def _heads(store: DocumentStore, district_id: str, school_id: str | None) -> list[tuple[str, Data]]:
@@ -47,16 +45,14 @@ class _Reader:
         self, filters: Mapping[str, Any], after: tuple[str, str] | None, wanted: int | None
     ) -> list[Row]:
         chunks = folders(self.district_id)[1]
+        heads = _heads(self.store, self.district_id, filters.get("school_id"))
         rows: list[Row] = []
-        for head_id, head in _heads(self.store, self.district_id, filters.get("school_id")):
-            if after is not None and head_id < after[0]:
-                continue
-            entries = read_chunks(self.store, chunks, head_id, int(head.get("chunks") or 0))
+        for head_id, head, entries in heads_from(self.store, chunks, heads, after):
             self.records[str(head.get("school_id"))] = {e["key"] for e in entries}
             rows += [
                 (head_id, e)
                 for e in entries
-                if (after is None or (head_id, e["key"]) > after) and _fits(e, self.epochs, filters)
+                if beyond(after, head_id, e) and _fits(e, self.epochs, filters)
             ]
             if wanted is not None and len(rows) >= wanted:
                 break
@@ -93,19 +89,15 @@ def current_page(
 ) -> tuple[list[Entry], str | None]:
     """A page of the current warnings, school record by school record, then the per-warning
     documents, each by key; filtered by ``code`` and ``school_id``."""
-    after = tuple(str(v) for v in decode_cursor(cursor, 2)) if cursor else None
-    position = (after[0], after[1]) if after else None
+    after = position(cursor)
     reader = _Reader(store, district_id, epochs)
     rows: list[Row] = []
-    if position is None or position[0] != LEGACY:
-        rows = reader.from_records(filters, position, limit + 1)
+    if after is None or after[0] != LEGACY:
+        rows = reader.from_records(filters, after, limit + 1)
     if len(rows) <= limit:
-        legacy_after = position if position and position[0] == LEGACY else None
+        legacy_after = after if after and after[0] == LEGACY else None
         rows += reader.from_documents(filters, legacy_after, limit + 1 - len(rows))
-    page = rows[:limit]
-    more = len(rows) > limit
-    next_cursor = encode_cursor([page[-1][0], page[-1][1]["key"]]) if more else None
-    return [entry for _, entry in page], next_cursor
+    return page_of(rows, limit)
 
 
 def current_entries(store: DocumentStore, district_id: str, epochs: Collection[str]) -> list[Entry]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from shared.store import layout
@@ -80,7 +80,6 @@ class SchoolMirror:
     whole: bool
     laid: int = 0
     late: int = 0
-    runs: list[str] = field(default_factory=list)
 
     def removed(self, resource: str, doc_id: str, fields: Mapping[str, Any]) -> None:
         self.stored[resource].setdefault(doc_id, {}).update(kept(fields))

@@ -184,9 +184,9 @@ def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -
     stored = read_snapshot(store, district_id, school_id, late) if len(runs) <= MAX_RUNS else None
     if stored is None:
         whole = _read_whole(store, district_id, school_id)
-        return SchoolMirror(decoded(whole), whole, whole=True, late=late, runs=runs)
+        return SchoolMirror(decoded(whole), whole, whole=True, late=late)
     changed = written_by(store, district_id, school_id, runs)
     for resource, docs in changed.items():
         stored[resource].update(docs)
     laid = sum(len(docs) for docs in changed.values())
-    return SchoolMirror(decoded(stored), stored, whole=False, laid=laid, late=late, runs=runs)
+    return SchoolMirror(decoded(stored), stored, whole=False, laid=laid, late=late)

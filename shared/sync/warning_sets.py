@@ -25,9 +25,20 @@ from dataclasses import asdict
 
 from shared.ids import digest, join_ids, split_ids
 from shared.store import layout
-from shared.store.cursors import decode_cursor, encode_cursor, read_page
+from shared.store.cursors import read_page
 from shared.store.ports import DOC_ID, Data, DocumentStore, Filter, Order, Write
-from shared.sync.chunked import Entry, chunk_writes, commit_chunked, pack, read_chunks
+from shared.sync.chunked import (
+    Entry,
+    Row,
+    beyond,
+    chunk_writes,
+    commit_chunked,
+    heads_from,
+    pack,
+    page_of,
+    position,
+    read_chunks,
+)
 from shared.sync.model import DataWarning
 
 BY_ID = (Order(DOC_ID),)
@@ -168,13 +179,6 @@ def _wanted(entry: Entry, code: str | None, school_id: str | None) -> bool:
     )
 
 
-def _after(cursor: str | None) -> tuple[str, str] | None:
-    if not cursor:
-        return None
-    set_key, key = decode_cursor(cursor, 2)
-    return str(set_key), str(key)
-
-
 def _set_heads(
     store: DocumentStore, sets: str, code: str | None, school_id: str | None
 ) -> list[tuple[str, Data]]:
@@ -197,29 +201,24 @@ def sets_page(
     the sets' small documents, then only the chunks of the sets the page reaches."""
     sets, chunks, legacy = _folders(district_id, run_id)
     code, school_id = filters.get("code"), filters.get("school_id")
-    after = _after(cursor)
+    after = position(cursor)
     heads = _set_heads(store, sets, code, school_id)
     if not heads and next(iter(store.query(legacy, limit=1)), None) is not None:
         return None
     shown = shown_foreign(store, chunks, heads)
-    found: list[tuple[str, Entry]] = []
-    for set_key, head in heads:
-        if after is not None and set_key < after[0]:
-            continue
+    rows: list[Row] = []
+    for set_key, head, entries in heads_from(store, chunks, heads, after):
         foreign = set(split_ids(head.get("foreign")))
-        for entry in read_chunks(store, chunks, set_key, int(head.get("chunks") or 0)):
-            if after is not None and (set_key, entry["key"]) <= after:
-                continue
-            if entry["key"] in foreign and shown.get(entry["key"]) != set_key:
-                continue
-            if _wanted(entry, code, school_id):
-                found.append((set_key, entry))
-        if len(found) > limit:
+        rows += [
+            (set_key, e)
+            for e in entries
+            if beyond(after, set_key, e)
+            and (e["key"] not in foreign or shown.get(e["key"]) == set_key)
+            and _wanted(e, code, school_id)
+        ]
+        if len(rows) > limit:
             break
-    page = found[:limit]
-    more = len(found) > limit
-    next_cursor = encode_cursor([page[-1][0], page[-1][1]["key"]]) if more else None
-    return [entry for _, entry in page], next_cursor
+    return page_of(rows, limit)
 
 
 def legacy_page(
