@@ -76,8 +76,10 @@ class Bench:
         return self.stack.env()["ROSTERSYNC_FUNCTIONS_URL"]
 
     def headers(self, email: str) -> dict[str, str]:
-        fetched, token = self._tokens.get(email, (0.0, ""))
-        if time.monotonic() - fetched > TOKEN_LIFETIME:
+        # No token yet counts as expired: the monotonic clock starts at boot, so a machine up
+        # for less than TOKEN_LIFETIME would otherwise send an empty one.
+        fetched, token = self._tokens.get(email, (None, ""))
+        if fetched is None or time.monotonic() - fetched > TOKEN_LIFETIME:
             token = stack_id_token(email, self.stack.env())
             self._tokens[email] = (time.monotonic(), token)
         return {"Authorization": f"Bearer {token}"}
