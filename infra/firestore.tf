@@ -220,6 +220,13 @@ resource "google_firestore_field" "mirror_snapshot_chunks" {
   index_config {}
 }
 
+resource "google_firestore_field" "mirror_written_ids" {
+  database   = google_firestore_database.default.name
+  collection = "mirror_written"
+  field      = "ids"
+  index_config {}
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules_*.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

@@ -73,6 +73,7 @@ UNINDEXED_FIELDS = (
         "warning_history_chunks", "entries", "a share of a school's warning record, as JSON text"
     ),
     UnindexedField("mirror_snapshot_chunks", "entries", "a share of a school's mirror snapshot"),
+    UnindexedField("mirror_written", "ids", "the mirror documents a run wrote for a school"),
 )
 
 

@@ -9,20 +9,27 @@ Documents, under ``districts/{d}/schools/{school}/mirror_snapshot/``:
   recorded the page: such a write may land after the school step read the mirror.
 - ``current``: the snapshot's head (``late_seen``, ``chunks``, ``count``, ``run_id``, ``at``),
   with its chunks in ``mirror_snapshot_chunks/snapshot-{nnn}``.
+And under the run, ``runs/{run}/mirror_written/{school}``: ``ids``, the documents the run wrote
+(``resource/id``), listed in the same commit as the documents, or ``bulk`` when one commit wrote
+more than ``LISTED_MAX``.
 
 Every write of a mirror document names its run in ``changed_run``, and the mirror's documents
 are never deleted. So while ``late`` has as many entries as the snapshot saw, the mirror is the
-snapshot with the documents of the runs in ``runs`` laid over it. The snapshot is written after
-the school step's removals (which it holds), in one commit with ``runs`` emptied, when the step
-read the mirror whole or the documents laid over grew past ``REWRITE_SHARE`` of it."""
+snapshot with the documents of the runs in ``runs`` laid over it: those a run listed, read by
+path, and those of a run that wrote in bulk (or listed none), found by a query on
+``changed_run``. Reading a few documents by path costs less than a query: on the emulator a
+query pays for every document stored (docs/bench.md). The snapshot is written after the school
+step's removals (which it holds), in one commit with ``runs`` emptied, when the step read the
+mirror whole or the documents laid over grew past ``REWRITE_SHARE`` of it."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.ids import safe_id
 from shared.store import layout
 from shared.store.ports import ArrayUnion, DocumentStore, Filter, Write
 from shared.sync import mirror
@@ -32,6 +39,7 @@ MirrorDocs = dict[str, list[dict[str, Any]]]
 Stored = dict[str, dict[str, dict[str, Any]]]  # resource -> id -> the stored fields
 REWRITE_SHARE = 0.05
 MAX_RUNS = 30  # Firestore's limit on the values of an ``in`` filter
+LISTED_MAX = 100  # documents one commit lists by id; more make the run one to query
 KEY = "snapshot"
 
 
@@ -42,9 +50,26 @@ def paths(district_id: str, school_id: str) -> tuple[str, str, str]:
     return f"{folder}/current", f"{school}/mirror_snapshot_chunks", f"{folder}/writers"
 
 
-def writer_write(district_id: str, school_id: str, run_id: str) -> Write:
-    """Names ``run_id`` among the writers of the school's mirror since the snapshot. Pure."""
-    return Write("merge", paths(district_id, school_id)[2], {"runs": ArrayUnion((run_id,))})
+def written_path(district_id: str, school_id: str, run_id: str) -> str:
+    """The run's list of the school's mirror documents it wrote."""
+    return f"{layout.run_part(district_id, run_id, 'mirror_written')}/{safe_id(school_id)}"
+
+
+def writer_writes(
+    district_id: str, school_id: str, run_id: str, written: Collection[str]
+) -> list[Write]:
+    """To commit with mirror writes of ``run_id``: names the run among the writers of the
+    school's mirror since the snapshot and lists what it wrote (``resource/id``), or marks it
+    as a run to query when the commit writes more than ``LISTED_MAX``. Pure."""
+    listing = (
+        {"ids": ArrayUnion(tuple(sorted(written)))}
+        if len(written) <= LISTED_MAX
+        else {"bulk": True}
+    )
+    return [
+        Write("merge", paths(district_id, school_id)[2], {"runs": ArrayUnion((run_id,))}),
+        Write("merge", written_path(district_id, school_id, run_id), listing),
+    ]
 
 
 def late_write(district_id: str, school_id: str, marker: str) -> Write:
@@ -112,13 +137,50 @@ def read_snapshot(
     return stored
 
 
+def listed(
+    lists: Mapping[str, Mapping[str, Any]], runs: Sequence[str]
+) -> tuple[set[str], list[str]]:
+    """The documents (``resource/id``) the runs listed, and the runs whose documents must be
+    found by query: those that wrote in bulk, and those with no list (written before runs
+    listed their documents). ``lists``: the runs' lists by run. Pure."""
+    ids: set[str] = set()
+    queried = []
+    for run_id in runs:
+        found = lists.get(run_id)
+        if not found or found.get("bulk"):
+            queried.append(run_id)
+        else:
+            ids.update(str(i) for i in found.get("ids") or ())
+    return ids, queried
+
+
+def _read_listed(
+    store: DocumentStore, district_id: str, school_id: str, ids: set[str], found: Stored
+) -> None:
+    """Reads the listed documents (``resource/id``) by path into ``found``."""
+    where: dict[str, tuple[str, str]] = {}
+    for entry in ids:
+        resource, _, doc_id = entry.partition("/")
+        if resource in found and doc_id:
+            folder = layout.mirror(district_id, school_id, resource)
+            where[f"{folder}/{doc_id}"] = (resource, doc_id)
+    for path, data in store.get_many(sorted(where)).items():
+        resource, doc_id = where[path]
+        found[resource][doc_id] = kept(data)
+
+
 def written_by(store: DocumentStore, district_id: str, school_id: str, runs: list[str]) -> Stored:
-    """The mirror documents the given runs wrote (at most ``MAX_RUNS``)."""
-    found: Stored = {}
-    for resource in mirror.SCHOOL_RESOURCES:
+    """The mirror documents the given runs wrote (at most ``MAX_RUNS``): read by path where
+    the runs listed them, else by one query per resource on ``changed_run``."""
+    by_path = {written_path(district_id, school_id, r): r for r in runs}
+    lists = {by_path[path]: data for path, data in store.get_many(list(by_path)).items()}
+    ids, queried = listed(lists, runs)
+    found: Stored = {resource: {} for resource in mirror.SCHOOL_RESOURCES}
+    _read_listed(store, district_id, school_id, ids, found)
+    for resource in mirror.SCHOOL_RESOURCES if queried else ():
         folder = layout.mirror(district_id, school_id, resource)
-        query = store.query(folder, Filter("changed_run", "in", runs)) if runs else iter(())
-        found[resource] = {doc.id: kept(doc.data) for doc in query}
+        for doc in store.query(folder, Filter("changed_run", "in", queried)):
+            found[resource][doc.id] = kept(doc.data)
     return found
 
 

@@ -21,7 +21,7 @@ from shared.sync.mirror_snapshot import (
     kept,
     read_snapshot,
     read_writers,
-    writer_write,
+    writer_writes,
     written_by,
 )
 
@@ -134,11 +134,13 @@ def write_mirror(
     if not writes:
         return before
     # The first commit resets the school's quiet state (its plan must be made again,
-    # shared/sync/quiet.py), names the run among the mirror's writers since its snapshot
-    # (mirror_snapshot.py) and, the first time, as the run that first wrote this mirror.
+    # shared/sync/quiet.py), names the run among the mirror's writers since its snapshot with
+    # what it writes (mirror_snapshot.py) and, the first time, as the run that first wrote
+    # this mirror.
+    written = [f"{resource}/{write.path.rsplit('/', 1)[1]}" for write in writes]
     first = [
         Write("set", layout.school_state(district_id, school_id), {"quiet": None}),
-        writer_write(district_id, school_id, target.run_id),
+        *writer_writes(district_id, school_id, target.run_id, written),
     ]
     if target.started_by is None:
         start = {"run_id": target.run_id, "at": now}

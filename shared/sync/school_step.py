@@ -23,7 +23,7 @@ from shared.sync.filters import offered_sections
 from shared.sync.guards import GuardedPlan, guard_plan
 from shared.sync.holds import hold_writes
 from shared.sync.linking import confirm_links, link_accounts
-from shared.sync.mirror_snapshot import MirrorDocs, SchoolMirror, save_snapshot, writer_write
+from shared.sync.mirror_snapshot import MirrorDocs, SchoolMirror, save_snapshot, writer_writes
 from shared.sync.mirror_store import read_school_mirror
 from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
 from shared.sync.planner import plan_school_sync
@@ -78,7 +78,7 @@ def mark_removed(
     if removals.suspect:
         return removals.suspect
     fields = removal_fields(run_id, ports.clock())
-    writes = []
+    writes, written = [], []
     for resource, gone in removals.removed.items():
         folder = layout.mirror(district_id, school_id, resource)
         gone_ids = set(gone)
@@ -87,10 +87,11 @@ def mark_removed(
                 doc.update(fields)
                 school.removed(resource, doc["_id"], fields)
                 writes.append(Write("update", f"{folder}/{doc['_id']}", dict(fields)))
+                written.append(f"{resource}/{doc['_id']}")
     if writes:  # the school's plan must be made again (quiet.py)
         reset = Write("set", layout.school_state(district_id, school_id), {"quiet": None})
-        writer = writer_write(district_id, school_id, run_id)
-        ports.store.commit([reset, writer, *writes])
+        writers = writer_writes(district_id, school_id, run_id, written)
+        ports.store.commit([reset, *writers, *writes])
     return []
 
 
