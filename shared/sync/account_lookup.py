@@ -3,7 +3,7 @@
 A school step asks for every unlinked user's value. Few values (at most ``LIVE_VALUES``) are
 looked up live, one ``in`` query per 30 (Firestore's limit for ``in``). For more, the district's
 accounts are counted first:
-- none: the count is the answer;
+- none: the count is the answer (for the run's later steps in the same process too);
 - no more accounts than values asked for: one read of them all answers at once;
 - more: the accounts are read once per run and process, by value, and the run's later steps in
   the same process look values up in that listing. A school of a district whose users are not
@@ -76,6 +76,13 @@ class RunListings:
         with self._lock:
             return self._listings.get((district_id, run_id, key))
 
+    def keep(self, district_id: str, run_id: str, key: str, listing: Holders) -> None:
+        """Keeps ``listing`` as the run's (an empty one: the district had no account)."""
+        with self._lock:
+            self._listings[(district_id, run_id, key)] = listing
+            while len(self._listings) > LISTINGS_KEPT:
+                self._listings.popitem(last=False)
+
     def holders(self, store: DocumentStore, district_id: str, run_id: str, key: str) -> Holders:
         name = (district_id, run_id, key)
         with self._lock:
@@ -86,11 +93,9 @@ class RunListings:
                     self._listings.move_to_end(name)
                     return self._listings[name]
             listing = holders_among(store.query(layout.accounts(district_id)), key)
+            self.keep(district_id, run_id, key, listing)
             with self._lock:
-                self._listings[name] = listing
                 self._reading.pop(name, None)
-                while len(self._listings) > LISTINGS_KEPT:
-                    self._listings.popitem(last=False)
             return listing
 
 
@@ -119,7 +124,9 @@ def accounts_by_key(
     if kept is not None:  # this process read every account for the run already
         return _pick(kept, values)
     stored = store.count(layout.accounts(district_id))
-    if stored == 0:
+    if stored == 0:  # the run's later steps in this process need not count again
+        if run_id:
+            RUN_LISTINGS.keep(district_id, run_id, key, {})
         return {}
     if stored <= len(values):  # reading them all costs less than the ``in`` queries
         return holders_among(store.query(layout.accounts(district_id)), key, values)

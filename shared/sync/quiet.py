@@ -37,7 +37,7 @@ from shared.sync.roster_checks import split_duplicates
 from shared.sync.runs import record_warnings
 from shared.sync.school_inputs import (
     FetchedPages,
-    read_terms,
+    run_terms,
     school_class_snapshot,
     school_class_versions,
 )
@@ -313,7 +313,7 @@ def skip_if_quiet(
     if state is None or pages.written:
         return None
     classes, class_versions = classes_now(store, district_id, school_id, state)
-    inputs = inputs_digest(store, district, classes, read_terms(store, district_id))
+    inputs = inputs_digest(store, district, classes, run_terms(store, district_id, run_id))
     today = ports.clock().date()
     digest_now = pages_digest(pages.by_page)
     written = pages.written
@@ -361,7 +361,7 @@ def remember(
     store, district_id, school_id = ports.store, task.district_id, task.school_id
     quiet = None
     if planned.state == "applied" and run.get("kind") in ("full", "delta"):
-        terms = read_terms(store, district_id)
+        terms = run_terms(store, district_id, task.run_id)
         docs, versions = school_class_snapshot(store, district_id, school_id)
         classes = classes_digest(docs)
         quiet = remembered(

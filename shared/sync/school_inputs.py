@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +87,40 @@ def read_pages(
             DataWarning(**w) for p in pages for w in json.loads(p.get("rejections") or "[]")
         ]
     return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections))
+
+
+class RunTerms:
+    """The district's terms as a run's school steps read them: once per (district, run) in this
+    process, the last ``KEPT``. A run's start step (or its package's staging) writes the terms
+    before it enqueues any page, so they do not change while its school steps run; each step
+    read them with one query, twice when it planned."""
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._terms: OrderedDict[tuple[str, str], dict[str, Term]] = OrderedDict()
+
+    def read(self, store: DocumentStore, district_id: str, run_id: str) -> dict[str, Term]:
+        name = (district_id, run_id)
+        with self._lock:
+            if name in self._terms:
+                self._terms.move_to_end(name)
+                return dict(self._terms[name])
+        terms = read_terms(store, district_id)
+        with self._lock:
+            self._terms[name] = terms
+            while len(self._terms) > self.KEPT:
+                self._terms.popitem(last=False)
+        return dict(terms)
+
+
+RUN_TERMS = RunTerms()
+
+
+def run_terms(store: DocumentStore, district_id: str, run_id: str) -> dict[str, Term]:
+    """The district's terms as the run's start step left them (``RunTerms``)."""
+    return RUN_TERMS.read(store, district_id, run_id)
 
 
 def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:

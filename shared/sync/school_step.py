@@ -54,7 +54,7 @@ from shared.sync.school_inputs import (
     read_fetches,
     read_pages,
     read_school_classes,
-    read_terms,
+    run_terms,
 )
 from shared.sync.warning_sets import school_set
 from shared.sync.watermarks import commit_school_watermarks
@@ -217,7 +217,7 @@ def _plan(
     )
     docs = {**docs, "classes": sections, "enrollments": enrollments}
     delta_seen = pages.ids if run.get("kind") == "delta" else None
-    terms, today = read_terms(store, district_id), ports.clock().date()
+    terms, today = run_terms(store, district_id, task.run_id), ports.clock().date()
     plan = plan_school(school_id, docs, current, terms, today, delta_seen)
     links, account_warnings = link_accounts(
         store,

@@ -83,6 +83,19 @@ def test_a_district_without_accounts_costs_one_count() -> None:
     assert (store.counts, store.queries) == (1, 0)
 
 
+def test_a_run_counts_a_district_without_accounts_once_and_the_next_run_again() -> None:
+    store = CountingStore()
+    run = f"run-{uuid.uuid4().hex}"
+    assert accounts_by_key(store, "d1", "email", MANY, run) == {}
+    assert accounts_by_key(store, "d1", "email", MANY[5:], run) == {}
+    assert (store.counts, store.queries) == (1, 0)
+    seed(store, "d1", {"acc-1": {"email": MANY[0]}})
+    assert accounts_by_key(store, "d1", "email", MANY, f"run-{uuid.uuid4().hex}") == {
+        MANY[0]: ["acc-1"]
+    }
+    assert store.counts == 2
+
+
 def test_few_values_are_asked_live() -> None:
     store = CountingStore()
     seed(store, "d1", {"acc-1": {"email": VALUES[0]}})
