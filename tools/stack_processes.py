@@ -186,24 +186,33 @@ def tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+KILLED_WAIT = 5.0  # seconds a killed group is given to be gone
+
+
 def stop_process_group(pid: int, timeout: float = 15.0, sig: int = signal.SIGTERM) -> None:
     """Stops a service and everything it spawned (gunicorn workers, JVM threads)."""
     try:
         os.killpg(pid, sig)
     except ProcessLookupError:
         return
+    if not _gone(pid, timeout):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        _gone(pid, KILLED_WAIT)  # a killed process is gone once the kernel has reaped it
+    reap(pid)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Waits until no process of the group is left; False when some still is at ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
-            break
+            return True
         reap(pid)
         time.sleep(0.1)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    reap(pid)
+    return False
 
 
 def reap(pid: int) -> None:
