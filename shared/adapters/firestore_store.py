@@ -11,6 +11,7 @@ from shared.adapters import firestore_wire as wire
 from shared.errors import Busy
 from shared.store.ports import (
     DELETE_FIELD,
+    ArrayRemove,
     ArrayUnion,
     Build,
     Data,
@@ -62,6 +63,10 @@ def _value(value: Any) -> Any:
         from google.cloud import firestore
 
         return firestore.ArrayUnion(list(value.values))
+    if isinstance(value, ArrayRemove):
+        from google.cloud import firestore
+
+        return firestore.ArrayRemove(list(value.values))
     if isinstance(value, Mapping):
         return {k: _value(v) for k, v in value.items()}
     return value

@@ -13,7 +13,7 @@ from typing import Any
 from shared.store.ports import (
     DELETE_FIELD,
     DOC_ID,
-    ArrayUnion,
+    TRANSFORMS,
     Build,
     Data,
     Doc,
@@ -29,7 +29,7 @@ def _merge(target: Data, data: Mapping[str, Any]) -> None:
     for key, value in data.items():
         if value is DELETE_FIELD:
             target.pop(key, None)
-        elif isinstance(value, ArrayUnion):  # as Firestore: applied to what is stored
+        elif isinstance(value, TRANSFORMS):  # as Firestore: applied to what is stored
             target[key] = apply_value(target.get(key), value)
         elif isinstance(value, Mapping):  # as Firestore: a map merges field by field
             if not isinstance(target.get(key), dict):

@@ -35,11 +35,25 @@ class ArrayUnion:
     values: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class ArrayRemove:
+    """In an ``update`` or a ``merge``: remove the values from the array field, keeping the
+    rest (a missing field, or one that is not an array, becomes an empty one). Applied by the
+    store, so a value added at the same moment stays."""
+
+    values: tuple[Any, ...]
+
+
+TRANSFORMS = (ArrayUnion, ArrayRemove)
+
+
 def apply_value(current: Any, value: Any) -> Any:
     """The field's value after an update writes ``value`` over ``current`` (not DELETE_FIELD)."""
+    held = list(current) if isinstance(current, list) else []
     if isinstance(value, ArrayUnion):
-        held = list(current) if isinstance(current, list) else []
         return held + [v for v in value.values if v not in held]
+    if isinstance(value, ArrayRemove):
+        return [v for v in held if v not in value.values]
     return copy.deepcopy(value)
 
 

@@ -3,8 +3,9 @@ chunks (chunked.py), so the school step reads the snapshot and then only the doc
 since, instead of every document.
 
 Documents, under ``districts/{d}/schools/{school}/mirror_snapshot/``:
-- ``writers``: ``runs``, the runs that wrote the school's mirror since the snapshot (a page step
-  adds its run in its first mirror commit, the school step in its removals' commit), and
+- ``writers``: ``runs``, the runs that wrote the school's mirror since the snapshot, one entry
+  ``{run}|{nonce}`` per commit that wrote (a page step's first mirror commit, the school step's
+  removals' commit), so a snapshot saved removes only the entries it read; and
   ``late``, one entry per page step that wrote the mirror after another delivery of it had
   recorded the page: such a write may land after the school step read the mirror.
 - ``current``: the snapshot's head (``late_seen``, ``chunks``, ``count``, ``run_id``, ``at``),
@@ -19,19 +20,21 @@ snapshot with the documents of the runs in ``runs`` laid over it: those a run li
 path, and those of a run that wrote in bulk (or listed none), found by a query on
 ``changed_run``. Reading a few documents by path costs less than a query: on the emulator a
 query pays for every document stored (docs/bench.md). The snapshot is written after the school
-step's removals (which it holds), in one commit with ``runs`` emptied, when the step read the
-mirror whole or the documents laid over grew past ``REWRITE_SHARE`` of it."""
+step's removals (which it holds), when the step read the mirror whole or the documents laid
+over grew past ``REWRITE_SHARE`` of it; then the entries of ``runs`` it read are removed. A run
+that wrote meanwhile, even one already read, added an entry of its own, which stays."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from shared.ids import safe_id
 from shared.store import layout
-from shared.store.ports import ArrayUnion, DocumentStore, Filter, Write
+from shared.store.ports import ArrayRemove, ArrayUnion, DocumentStore, Filter, Write
 from shared.sync import mirror
 from shared.sync.chunked import chunk_writes, commit_chunked, pack, read_chunks
 
@@ -40,6 +43,7 @@ Stored = dict[str, dict[str, dict[str, Any]]]  # resource -> id -> the stored fi
 REWRITE_SHARE = 0.05
 MAX_RUNS = 30  # Firestore's limit on the values of an ``in`` filter
 LISTED_MAX = 100  # documents one commit lists by id; more make the run one to query
+NONCE_MARK = "|"  # in an entry of ``runs``: run id, then the writing commit's nonce
 KEY = "snapshot"
 
 
@@ -55,19 +59,30 @@ def written_path(district_id: str, school_id: str, run_id: str) -> str:
     return f"{layout.run_part(district_id, run_id, 'mirror_written')}/{safe_id(school_id)}"
 
 
+def writer_entry(run_id: str) -> str:
+    """A new entry of ``runs`` for one commit of ``run_id``."""
+    return f"{run_id}{NONCE_MARK}{secrets.token_hex(6)}"
+
+
 def writer_writes(
-    district_id: str, school_id: str, run_id: str, written: Collection[str]
+    district_id: str,
+    school_id: str,
+    run_id: str,
+    written: Collection[str],
+    entry: str | None = None,
 ) -> list[Write]:
     """To commit with mirror writes of ``run_id``: names the run among the writers of the
-    school's mirror since the snapshot and lists what it wrote (``resource/id``), or marks it
-    as a run to query when the commit writes more than ``LISTED_MAX``. Pure."""
+    school's mirror since the snapshot (an entry of this commit's own) and lists what it wrote
+    (``resource/id``), or marks it as a run to query when the commit writes more than
+    ``LISTED_MAX``."""
     listing = (
         {"ids": ArrayUnion(tuple(sorted(written)))}
         if len(written) <= LISTED_MAX
         else {"bulk": True}
     )
+    entry = entry or writer_entry(run_id)
     return [
-        Write("merge", paths(district_id, school_id)[2], {"runs": ArrayUnion((run_id,))}),
+        Write("merge", paths(district_id, school_id)[2], {"runs": ArrayUnion((entry,))}),
         Write("merge", written_path(district_id, school_id, run_id), listing),
     ]
 
@@ -105,6 +120,7 @@ class SchoolMirror:
     whole: bool
     laid: int = 0
     late: int = 0
+    entries: tuple[str, ...] = ()  # of ``runs``, as read: a snapshot saved holds what they wrote
 
     def removed(self, resource: str, doc_id: str, fields: Mapping[str, Any]) -> None:
         self.stored[resource].setdefault(doc_id, {}).update(kept(fields))
@@ -115,8 +131,15 @@ class SchoolMirror:
 
 
 def read_writers(store: DocumentStore, district_id: str, school_id: str) -> tuple[list[str], int]:
+    """The entries of ``runs`` (a run id alone where written before entries had a nonce), and
+    how many ``late`` entries there are."""
     writers = store.get(paths(district_id, school_id)[2]) or {}
     return [str(r) for r in writers.get("runs") or []], len(writers.get("late") or [])
+
+
+def runs_of(entries: Sequence[str]) -> list[str]:
+    """The runs the entries of ``runs`` name, each once, in order. Pure."""
+    return list(dict.fromkeys(entry.split(NONCE_MARK, 1)[0] for entry in entries))
 
 
 def read_snapshot(
@@ -191,8 +214,9 @@ def save_snapshot(
     school: SchoolMirror,
     source: tuple[str, dt.datetime],
 ) -> int:
-    """Writes the snapshot of ``school`` (chunks, then the head with ``runs`` emptied), made by
-    the run ``source[0]`` at ``source[1]``. Returns the documents written."""
+    """Writes the snapshot of ``school`` (chunks, then the head; then the entries of ``runs`` it
+    read are removed), made by the run ``source[0]`` at ``source[1]``. Returns the documents
+    written."""
     head_path, chunks, writers = paths(district_id, school_id)
     entries = [
         {**data, "_id": doc_id, "r": resource}
@@ -207,4 +231,6 @@ def save_snapshot(
     head.update(count=len(entries), run_id=source[0], at=source[1])
     parts = chunk_writes(chunks, KEY, texts)
     written = commit_chunked(store, parts, Write("set", head_path, head))
-    return written + store.commit([Write("merge", writers, {"runs": []})])
+    # Only the runs read leave the list: a run that wrote since stays, to be laid over next time.
+    done = Write("merge", writers, {"runs": ArrayRemove(school.entries)})
+    return written + store.commit([done])

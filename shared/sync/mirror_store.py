@@ -21,6 +21,7 @@ from shared.sync.mirror_snapshot import (
     kept,
     read_snapshot,
     read_writers,
+    runs_of,
     writer_writes,
     written_by,
 )
@@ -182,13 +183,14 @@ def _read_whole(store: DocumentStore, district_id: str, school_id: str) -> Store
 def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> SchoolMirror:
     """The school's mirror: its snapshot with the documents the runs since wrote laid over it,
     else every document, read whole (mirror_snapshot.py)."""
-    runs, late = read_writers(store, district_id, school_id)
+    entries, late = read_writers(store, district_id, school_id)
+    runs = runs_of(entries)
     stored = read_snapshot(store, district_id, school_id, late) if len(runs) <= MAX_RUNS else None
     if stored is None:
         whole = _read_whole(store, district_id, school_id)
-        return SchoolMirror(decoded(whole), whole, whole=True, late=late)
+        return SchoolMirror(decoded(whole), whole, True, late=late, entries=tuple(entries))
     changed = written_by(store, district_id, school_id, runs)
     for resource, docs in changed.items():
         stored[resource].update(docs)
     laid = sum(len(docs) for docs in changed.values())
-    return SchoolMirror(decoded(stored), stored, whole=False, laid=laid, late=late)
+    return SchoolMirror(decoded(stored), stored, False, laid, late, tuple(entries))

@@ -23,7 +23,13 @@ from shared.sync.filters import offered_sections
 from shared.sync.guards import GuardedPlan, guard_plan
 from shared.sync.holds import hold_writes
 from shared.sync.linking import confirm_links, link_accounts
-from shared.sync.mirror_snapshot import MirrorDocs, SchoolMirror, save_snapshot, writer_writes
+from shared.sync.mirror_snapshot import (
+    MirrorDocs,
+    SchoolMirror,
+    save_snapshot,
+    writer_entry,
+    writer_writes,
+)
 from shared.sync.mirror_store import read_school_mirror
 from shared.sync.model import ClassChange, ClassroomClass, SchoolPlan, Term
 from shared.sync.planner import plan_school_sync
@@ -90,7 +96,9 @@ def mark_removed(
                 written.append(f"{resource}/{doc['_id']}")
     if writes:  # the school's plan must be made again (quiet.py)
         reset = Write("set", layout.school_state(district_id, school_id), {"quiet": None})
-        writers = writer_writes(district_id, school_id, run_id, written)
+        entry = writer_entry(run_id)  # the snapshot saved next holds these writes
+        school.entries += (entry,)
+        writers = writer_writes(district_id, school_id, run_id, written, entry)
         ports.store.commit([reset, *writers, *writes])
     return []
 

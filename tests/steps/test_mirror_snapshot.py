@@ -6,10 +6,20 @@ their runs listed them, found by query where a run wrote in bulk or listed nothi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from shared.store import layout
+from shared.store.ports import Write
 from shared.sync import mirror_snapshot
-from shared.sync.mirror_snapshot import decoded, late_write, listed
+from shared.sync.mirror_snapshot import (
+    decoded,
+    late_write,
+    listed,
+    save_snapshot,
+    writer_writes,
+)
 from shared.sync.mirror_store import _read_whole, read_school_mirror
 from shared.sync.runs import create_run
 from tests.conftest import StepWorld
@@ -149,3 +159,27 @@ def test_what_the_runs_listed_and_which_runs_to_query() -> None:
     ids, queried = listed(lists, ["r1", "r2", "r3", "r4"])
     assert ids == {"students/a", "classes/c"}
     assert queried == ["r2", "r3"]
+
+
+def test_a_run_that_writes_while_a_snapshot_is_saved_is_laid_over_next_time(
+    make_sis, step_world
+) -> None:
+    """A snapshot saved removes only the entries of ``runs`` it read: another run's write in
+    between, even by a run already among them, stays to be laid over (before, the list was
+    emptied and such a write was missing from every later read of the snapshot)."""
+    running = make_sis(students=40, schools=2, seed=9)
+    district = step_world.register(running)
+    _sync(step_world, district, "full")
+    _changed_then_delta(step_world, running, district, "Delta")
+    store, school = step_world.store, SCHOOLS[0]
+    read = read_school_mirror(store, district, school)
+    [delta_run] = {entry.split("|")[0] for entry in read.entries}  # the delta's, laid over
+    folder = layout.mirror(district, school, "students")
+    doc_id = next(iter(read.stored["students"]))
+    for run in ("run-concurrent", delta_run):
+        change = Write("update", f"{folder}/{doc_id}", {"status": f"changed by {run}"})
+        store.commit([*writer_writes(district, school, run, [f"students/{doc_id}"]), change])
+    save_snapshot(store, district, school, read, ("run-saving", dt.datetime.now(dt.UTC)))
+    again = read_school_mirror(store, district, school)
+    assert again.docs == decoded(_read_whole(store, district, school))
+    assert again.laid > 0 and not again.whole

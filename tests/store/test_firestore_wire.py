@@ -17,7 +17,8 @@ from google.cloud import firestore
 
 from shared.adapters import firestore_wire as wire
 from shared.adapters.firestore_store import FirestoreStore
-from shared.store.ports import DELETE_FIELD, ArrayUnion, Filter, Order, Write
+from shared.store.memory import MemoryStore
+from shared.store.ports import DELETE_FIELD, ArrayRemove, ArrayUnion, Filter, Order, Write
 from tools.localstack import LocalStack
 
 EVERY_KIND: dict[str, Any] = {
@@ -113,6 +114,22 @@ def test_a_sentinel_goes_through_the_library(client: firestore.Client, folder: s
     assert written == 4
     assert store.get(f"{folder}/a") == {"tags": ["x", "y"], "n": 1, "more": {"k": 1}}
     assert store.get(f"{folder}/b") == {"tags": ["z"]}
+
+
+def test_an_array_remove_keeps_what_else_the_array_holds_on_both_stores(
+    client: firestore.Client, folder: str
+) -> None:
+    for store in (FirestoreStore(client), MemoryStore()):
+        store.commit(
+            [
+                Write("set", f"{folder}/r", {"runs": ["r1", "r2"]}),
+                Write("merge", f"{folder}/r", {"runs": ArrayUnion(("r3",))}),  # added meanwhile
+                Write("merge", f"{folder}/r", {"runs": ArrayRemove(("r1", "r2", "r9"))}),
+                Write("merge", f"{folder}/new", {"runs": ArrayRemove(("r1",))}),
+            ]
+        )
+        assert store.get(f"{folder}/r") == {"runs": ["r3"]}
+        assert store.get(f"{folder}/new") == {"runs": []}
 
 
 def test_queries_pages_versions_and_descendants_read_through_here(
