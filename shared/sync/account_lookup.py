@@ -18,11 +18,11 @@ listed the accounts before it; the next run links it."""
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.store import layout
+from shared.store.memo import StoreMemo
 from shared.store.ports import Doc, DocumentStore, Filter
 
 KEY_VALUES_PER_QUERY = 30  # Firestore's limit for an "in" filter
@@ -63,37 +63,34 @@ def _by_in_queries(
 
 class RunListings:
     """Every account of a district by value, read once per (district, run, key) in this process
-    and kept for the run's later steps (the last ``LISTINGS_KEPT``). Steps that need the same
-    listing at once wait for one read."""
+    and kept for the run's later steps (the last ``LISTINGS_KEPT`` of each store). Steps that
+    need the same listing at once wait for one read."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._listings: OrderedDict[tuple[str, str, str], Holders] = OrderedDict()
-        self._reading: dict[tuple[str, str, str], threading.Lock] = {}
+        self._listings: StoreMemo[Holders] = StoreMemo(LISTINGS_KEPT)
+        self._reading: dict[tuple[int, str, str, str], threading.Lock] = {}
 
-    def kept(self, district_id: str, run_id: str, key: str) -> Holders | None:
+    def kept(self, store: DocumentStore, district_id: str, run_id: str, key: str) -> Holders | None:
         """The listing this process already read for the run, or None."""
-        with self._lock:
-            return self._listings.get((district_id, run_id, key))
+        return self._listings.get(store, (district_id, run_id, key))
 
-    def keep(self, district_id: str, run_id: str, key: str, listing: Holders) -> None:
+    def keep(
+        self, store: DocumentStore, district_id: str, run_id: str, key: str, listing: Holders
+    ) -> None:
         """Keeps ``listing`` as the run's (an empty one: the district had no account)."""
-        with self._lock:
-            self._listings[(district_id, run_id, key)] = listing
-            while len(self._listings) > LISTINGS_KEPT:
-                self._listings.popitem(last=False)
+        self._listings.put(store, (district_id, run_id, key), listing)
 
     def holders(self, store: DocumentStore, district_id: str, run_id: str, key: str) -> Holders:
-        name = (district_id, run_id, key)
+        name = (id(store), district_id, run_id, key)
         with self._lock:
             reading = self._reading.setdefault(name, threading.Lock())
         with reading:
-            with self._lock:
-                if name in self._listings:
-                    self._listings.move_to_end(name)
-                    return self._listings[name]
+            kept = self.kept(store, district_id, run_id, key)
+            if kept is not None:
+                return kept
             listing = holders_among(store.query(layout.accounts(district_id)), key)
-            self.keep(district_id, run_id, key, listing)
+            self.keep(store, district_id, run_id, key, listing)
             with self._lock:
                 self._reading.pop(name, None)
             return listing
@@ -120,13 +117,13 @@ def accounts_by_key(
         return {}
     if len(values) <= LIVE_VALUES:
         return _by_in_queries(store, district_id, key, values)
-    kept = RUN_LISTINGS.kept(district_id, run_id, key) if run_id else None
+    kept = RUN_LISTINGS.kept(store, district_id, run_id, key) if run_id else None
     if kept is not None:  # this process read every account for the run already
         return _pick(kept, values)
     stored = store.count(layout.accounts(district_id))
     if stored == 0:  # the run's later steps in this process need not count again
         if run_id:
-            RUN_LISTINGS.keep(district_id, run_id, key, {})
+            RUN_LISTINGS.keep(store, district_id, run_id, key, {})
         return {}
     if stored <= len(values):  # reading them all costs less than the ``in`` queries
         return holders_among(store.query(layout.accounts(district_id)), key, values)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.ids import split_ids
 from shared.store import layout
+from shared.store.memo import StoreMemo
 from shared.store.ports import DocumentStore, Filter
 from shared.sync import mirror
 from shared.sync.model import ClassroomClass, DataWarning, Term
@@ -89,38 +88,19 @@ def read_pages(
     return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections))
 
 
-class RunTerms:
-    """The district's terms as a run's school steps read them: once per (district, run) in this
-    process, the last ``KEPT``. A run's start step (or its package's staging) writes the terms
-    before it enqueues any page, so they do not change while its school steps run; each step
-    read them with one query, twice when it planned."""
-
-    KEPT = 8
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._terms: OrderedDict[tuple[str, str], dict[str, Term]] = OrderedDict()
-
-    def read(self, store: DocumentStore, district_id: str, run_id: str) -> dict[str, Term]:
-        name = (district_id, run_id)
-        with self._lock:
-            if name in self._terms:
-                self._terms.move_to_end(name)
-                return dict(self._terms[name])
-        terms = read_terms(store, district_id)
-        with self._lock:
-            self._terms[name] = terms
-            while len(self._terms) > self.KEPT:
-                self._terms.popitem(last=False)
-        return dict(terms)
-
-
-RUN_TERMS = RunTerms()
+RUN_TERMS: StoreMemo[dict[str, Term]] = StoreMemo(8)
 
 
 def run_terms(store: DocumentStore, district_id: str, run_id: str) -> dict[str, Term]:
-    """The district's terms as the run's start step left them (``RunTerms``)."""
-    return RUN_TERMS.read(store, district_id, run_id)
+    """The district's terms as the run's start step left them, read once per (district, run)
+    in this process (``RUN_TERMS``): the start step (or the package's staging) writes them
+    before it enqueues any page, so they do not change while the run's school steps read them,
+    each once or, when it planned, twice."""
+    kept = RUN_TERMS.get(store, (district_id, run_id))
+    if kept is None:
+        kept = read_terms(store, district_id)
+        RUN_TERMS.put(store, (district_id, run_id), kept)
+    return dict(kept)
 
 
 def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:

@@ -38,3 +38,14 @@ def test_a_run_reads_the_terms_once_and_the_next_run_again() -> None:
     _term(store, district, "t1", "Autumn")  # the next run's start step wrote it again
     assert run_terms(store, district, f"run-{uuid.uuid4().hex}")["t1"].title == "Autumn"
     assert store.queries == 2
+
+
+def test_each_store_keeps_its_own_terms_for_the_same_district_and_run() -> None:
+    first, second = QueryCounting(), QueryCounting()
+    _term(first, "d1", "t1", "Fall")
+    _term(second, "d1", "t1", "Spring")
+    run = "scheduled-20261207-full"  # a scheduled run's id depends only on the day
+    assert run_terms(first, "d1", run)["t1"].title == "Fall"
+    assert run_terms(second, "d1", run)["t1"].title == "Spring"
+    assert run_terms(first, "d1", run)["t1"].title == "Fall"
+    assert (first.queries, second.queries) == (1, 1)
