@@ -95,6 +95,12 @@ class FirestoreStore:
             found.update(wire.batch_get(self._db, paths[start : start + GET_MANY], fields))
         return found
 
+    def versions_at(self, paths: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(paths), GET_MANY):
+            found.update(wire.batch_versions(self._db, paths[start : start + GET_MANY]))
+        return found
+
     def create(self, path: str, data: Mapping[str, Any]) -> bool:
         from google.api_core.exceptions import AlreadyExists
 

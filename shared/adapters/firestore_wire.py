@@ -46,6 +46,7 @@ RESUMES = 5
 _COMMIT = firestore_types.CommitRequest.pb()
 _BATCH_GET = firestore_types.BatchGetDocumentsRequest.pb()
 _RUN_QUERY = firestore_types.RunQueryRequest.pb()
+NAME_ONLY = "__name__"
 
 
 class NotPlain(Exception):
@@ -237,6 +238,23 @@ def batch_get(
         found = response._pb.found
         if response._pb.WhichOneof("result") == "found":
             yield found.name[len(prefix) + 1 :], fields_of(found, client)
+
+
+def batch_versions(client: Any, paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """The version (update time) of each document found among ``paths``, without its data: the
+    mask names one field path, ``__name__``, that no document holds as a field."""
+    prefix = root(client)
+    request = _BATCH_GET(database=client._database_string)
+    request.documents.extend(f"{prefix}/{path}" for path in paths)
+    request.mask.field_paths.append(NAME_ONLY)
+    responses = client._firestore_api.batch_get_documents(
+        request=firestore_types.BatchGetDocumentsRequest.wrap(request),
+        metadata=client._rpc_metadata,
+    )
+    for response in responses:
+        if response._pb.WhichOneof("result") == "found":
+            found = response._pb.found
+            yield found.name[len(prefix) + 1 :], _version(found.update_time)
 
 
 def run_query(client: Any, query: Any, limit: int | None = None) -> Iterator[Doc]:

@@ -91,6 +91,10 @@ class MemoryStore:
             doc = self._docs.get(path)
             return copy.deepcopy(doc) if doc is not None else None
 
+    def versions_at(self, paths: Sequence[str]) -> dict[str, str]:
+        with self._lock:
+            return {path: self._versions[path] for path in paths if path in self._docs}
+
     def get_many(
         self, paths: Sequence[str], fields: Sequence[str] | None = None
     ) -> dict[str, Data]:

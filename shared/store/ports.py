@@ -168,6 +168,11 @@ class DocumentStore(Protocol):
         when a later query finds the same versions, none of the documents was written since."""
         ...
 
+    def versions_at(self, paths: Sequence[str]) -> dict[str, str]:
+        """The version of each document that exists among ``paths``, by path, without its data:
+        the same versions ``versions`` and ``query`` give."""
+        ...
+
     def page(
         self,
         collection: str,

@@ -40,6 +40,7 @@ from shared.sync.school_inputs import (
     run_terms,
     school_class_snapshot,
     school_class_versions,
+    school_classes_at,
 )
 from shared.sync.warning_history import read_history
 from shared.sync.warning_log import READ_FIELDS, warning_key
@@ -92,6 +93,9 @@ class Planned:
     counted: int  # the plan's own
     enrollments: Sequence[Mapping[str, Any]]  # the mirror's
     unlinked: Unlinked
+    # the school's synced classes when it planned and those its plan named: every one it has
+    # after applying, unless another writer created one (then the next check finds it)
+    class_ids: Sequence[str] = ()
 
 
 def state_path(district_id: str, school_id: str) -> str:
@@ -362,7 +366,7 @@ def remember(
     quiet = None
     if planned.state == "applied" and run.get("kind") in ("full", "delta"):
         terms = run_terms(store, district_id, task.run_id)
-        docs, versions = school_class_snapshot(store, district_id, school_id)
+        docs, versions = school_classes_at(store, district_id, school_id, planned.class_ids)
         classes = classes_digest(docs)
         quiet = remembered(
             inputs=inputs_digest(store, district, classes, terms),

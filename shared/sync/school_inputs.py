@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,25 @@ def school_class_snapshot(
     """The school's synced class documents, as (id, data), and their versions, in one query."""
     docs = list(store.query(layout.classes(district_id), *_school_classes(school_id)))
     return [(doc.id, doc.data) for doc in docs], {doc.id: doc.version or "" for doc in docs}
+
+
+def school_classes_at(
+    store: DocumentStore, district_id: str, school_id: str, ids: Iterable[str]
+) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]:
+    """Of the given classes, the school's synced ones, as (id, data), and their versions: what
+    ``school_class_snapshot`` gives when ``ids`` holds every one, read by path. The versions are
+    read first, so a write in between leaves a version older than the data, which a later
+    comparison of versions finds changed."""
+    folder = layout.classes(district_id)
+    versions = store.versions_at([f"{folder}/{class_id}" for class_id in sorted(set(ids))])
+    found = store.get_many(list(versions))
+    docs: list[tuple[str, Mapping[str, Any]]] = [
+        (path.rsplit("/", 1)[1], data)
+        for path, data in sorted(found.items())
+        if data.get("origin") == "sis" and (data.get("sis") or {}).get("school_id") == school_id
+    ]
+    kept = {f"{folder}/{class_id}" for class_id, _ in docs}
+    return docs, {path.rsplit("/", 1)[1]: v for path, v in versions.items() if path in kept}
 
 
 def school_class_docs(

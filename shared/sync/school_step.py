@@ -291,7 +291,8 @@ def _plan_and_apply(
         _apply(ports, task, guarded, links, pages)
     people, key = active_people(docs), district.match_key
     unlinked = unlinked_users(plan.warnings, people, key, task.school_id)
-    planned = Planned(state, warnings, len(plan.warnings), docs["enrollments"], unlinked)
+    class_ids = [c.class_id for c in current] + [c.class_id for c in plan.changes]
+    planned = Planned(state, warnings, len(plan.warnings), docs["enrollments"], unlinked, class_ids)
     remember(ports, district, run, task, pages, planned)
     labels = {"district": district_id, "run": run_id, "school": task.school_id}
     log.info(

@@ -226,3 +226,21 @@ def test_a_quiet_school_reads_its_classes_only_when_one_was_written(world, monke
         run_id = _sync(step_world, district, kind)
         assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True), kind
     assert read == [SCHOOLS[1]]  # once, by the delta; the versions it read are compared next
+
+
+def test_a_school_that_planned_reads_its_classes_by_query_once(world, monkeypatch) -> None:
+    """Before planning, by query; after applying, the classes it had and those its plan named,
+    by path: the state it remembers is the one the next run's query compares with."""
+    step_world, district, _ = world
+    queried: list[str] = []
+    query = step_world.store.query
+
+    def counting(collection, *filters, **kwargs):
+        queried.append(collection)
+        return query(collection, *filters, **kwargs)
+
+    monkeypatch.setattr(step_world.store, "query", counting)
+    _sync(step_world, district)
+    assert queried.count(layout.classes(district)) == len(SCHOOLS)
+    run_id = _sync(step_world, district)
+    assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True)

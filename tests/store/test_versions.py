@@ -45,3 +45,21 @@ def test_a_write_moves_the_version_of_its_document_only(store: DocumentStore) ->
     store.set(f"{classes}/c2", {"export": {"state": "done"}}, merge=True)
     after = store.versions(classes, *ours)
     assert after["c1"] == before["c1"] and after["c2"] != before["c2"]
+
+
+def test_versions_by_path_are_the_versions_a_query_reads(store: DocumentStore) -> None:
+    classes = f"districts/versions-at-{os.getpid()}/classes"
+    store.commit(
+        [
+            Write("set", f"{classes}/c1", {"origin": "sis", "title": "Algebra"}),
+            Write("set", f"{classes}/c2", {"origin": "sis", "title": "Biology"}),
+        ]
+    )
+    paths = [f"{classes}/c1", f"{classes}/c2", f"{classes}/gone"]
+    by_path = store.versions_at(paths)
+    queried = store.versions(classes)
+    assert by_path == {f"{classes}/{i}": v for i, v in queried.items()}
+    store.set(f"{classes}/c2", {"title": "Chemistry"}, merge=True)
+    again = store.versions_at(paths)
+    assert again[paths[0]] == by_path[paths[0]] and again[paths[1]] != by_path[paths[1]]
+    assert store.versions_at([]) == {}
