@@ -16,6 +16,7 @@ from shared.oneroster.errors import OneRosterError
 from shared.oneroster.paging import Page, PageRequest
 from shared.oneroster.records import Parsed
 from shared.store import layout
+from shared.store.ports import DocumentStore
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import enqueue_item, enqueue_page, split_item
@@ -90,6 +91,8 @@ class SchoolDocs:
 
     quiet_run: str | None
     mirror_started_by: str | None
+    # the quiet run's pages' content hashes, by page key, when its state keeps them
+    quiet_contents: Mapping[str, str] | None = None
 
 
 def _fetch(
@@ -113,7 +116,7 @@ def _fetch(
     page_entries = entries(parsed.records)
     content = page_content(page_entries)
     written, key = 0, page_key(task, item)
-    if not unchanged_page(store, district_id, school.quiet_run, key, content):
+    if not _unchanged(store, district_id, school, key, content):
         target = MirrorPage(district_id, school_id, resource, run_id, key, school.mirror_started_by)
         written = write_mirror(store, target, page_entries, ports.clock())
     rejected = rejection_warnings(parsed, request, resource, school_id)
@@ -126,6 +129,16 @@ def _fetch(
     _record_pages_known(ports, task, item, page)
     _log_page(task, item, len(parsed.records), written)
     return page.next
+
+
+def _unchanged(
+    store: DocumentStore, district_id: str, school: SchoolDocs, key: str, content: str
+) -> bool:
+    """Whether the mirror holds the page as it is (mirror_store.unchanged_page), from the
+    contents the school's quiet state keeps when it keeps them, else read."""
+    if school.quiet_run and school.quiet_contents is not None:
+        return school.quiet_contents.get(key) == content
+    return unchanged_page(store, district_id, school.quiet_run, key, content)
 
 
 def _record_pages_known(ports: SyncPorts, task: PageTask, item: str, page: Page) -> None:
@@ -207,7 +220,12 @@ def _step_documents(
     found = ports.store.get_many([page, district, state, start])
     quiet = (found.get(state) or {}).get("quiet") or {}
     started_by = (found.get(start) or {}).get("run_id")
-    school = SchoolDocs(quiet.get("run_id") or None, str(started_by) if started_by else None)
+    contents = quiet.get("page_contents")
+    school = SchoolDocs(
+        quiet.get("run_id") or None,
+        str(started_by) if started_by else None,
+        contents if isinstance(contents, Mapping) else None,
+    )
     return found.get(page), found.get(district), school
 
 

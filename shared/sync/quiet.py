@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from shared.ids import digest
@@ -73,6 +73,9 @@ class QuietState:
     # a digest of those classes' ids and versions, read with them: while the same, they are
     # unchanged and need not be read (None: read them)
     class_versions: str | None = None
+    # after a full run, each of its pages' content hash by page key: what the run's pages held,
+    # so a page step of the next run compares without reading them (None: it reads them)
+    page_contents: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -250,10 +253,11 @@ def remembered(
     valid_until: str | None,
     unlinked: Unlinked,
     classes: tuple[str, str] | None = None,
+    page_contents: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """The state a school step leaves after applying its plan; None when the school must plan
-    in full next time. ``classes``: the digest of the school's classes and of their versions.
-    Pure."""
+    in full next time. ``classes``: the digest of the school's classes and of their versions;
+    ``page_contents``: a full run's pages' content hashes, by page key. Pure."""
     keys = sorted({warning_key(w) for w in warnings})
     groups = (unlinked.unmatched, unlinked.ambiguous, unlinked.shared)
     unmatched, ambiguous, shared = (tuple(sorted(set(values))) for values in groups)
@@ -264,6 +268,7 @@ def remembered(
     state = QuietState(
         inputs, pages, run_id, tuple(keys), counted, valid_until, *lists, digest, versions
     )
+    state = replace(state, page_contents=page_contents)
     return asdict(state)
 
 
@@ -377,5 +382,6 @@ def remember(
             valid_until=next_boundary(planned.enrollments, terms.values(), ports.clock().date()),
             unlinked=planned.unlinked,
             classes=(classes, versions_digest(versions)),
+            page_contents=dict(pages.contents) if run.get("kind") == "full" else None,
         )
     store.set(state_path(district_id, school_id), {"quiet": quiet})

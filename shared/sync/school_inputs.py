@@ -27,6 +27,7 @@ class FetchedPages:
     by_page: tuple[tuple[str, int, tuple[str, ...]], ...] = ()  # (resource, index, ids)
     written: int = 0  # mirror documents the pages wrote
     rejections: tuple[DataWarning, ...] = ()  # the pages' rejected records (page_step.py)
+    contents: tuple[tuple[str, str], ...] = ()  # (page key, the hash of its records' contents)
 
 
 def read_fetches(
@@ -49,7 +50,7 @@ def fetch_failures(fetches: Mapping[str, Mapping[str, Any]]) -> list[str]:
     ]
 
 
-PAGE_FIELDS = ("index", "ids", "max_modified", "written", "rejections")
+PAGE_FIELDS = ("index", "ids", "max_modified", "written", "rejections", "content")
 
 
 def read_pages(
@@ -75,6 +76,12 @@ def read_pages(
     stamps: dict[str, list[str | None]] = {}
     by_page: list[tuple[str, int, tuple[str, ...]]] = []
     written, rejections = 0, []
+    contents = tuple(
+        (path.rsplit("/", 1)[1], str(found[path]["content"]))
+        for group in paths.values()
+        for path in group
+        if found.get(path, {}).get("content")
+    )
     for resource, group in paths.items():
         pages = [found[p] for p in group if p in found]
         received = [(int(p.get("index") or 0), tuple(split_ids(p.get("ids")))) for p in pages]
@@ -85,7 +92,7 @@ def read_pages(
         rejections += [
             DataWarning(**w) for p in pages for w in json.loads(p.get("rejections") or "[]")
         ]
-    return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections))
+    return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections), contents)
 
 
 RUN_TERMS: StoreMemo[dict[str, Term]] = StoreMemo(8)

@@ -244,3 +244,27 @@ def test_a_school_that_planned_reads_its_classes_by_query_once(world, monkeypatc
     assert queried.count(layout.classes(district)) == len(SCHOOLS)
     run_id = _sync(step_world, district)
     assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True)
+
+
+def test_an_unchanged_page_is_compared_with_the_contents_the_quiet_state_keeps(
+    world, monkeypatch
+) -> None:
+    """After a full run, a school's quiet state keeps its pages' content hashes: the next full
+    run's page steps read no page record of the earlier run."""
+    step_world, district, running = world
+    first = _sync(step_world, district)
+    asked: list[str] = []
+    get_many = step_world.store.get_many
+
+    def counting(paths, fields=None):
+        asked.extend(p for p in paths if f"/runs/{first}/pages/" in p)
+        return get_many(paths, fields)
+
+    monkeypatch.setattr(step_world.store, "get_many", counting)
+    run_id = _sync(step_world, district)
+    assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True)
+    assert asked == []
+    student = next(u for u in running.sis.store.all("users") if u["roles"][0]["role"] == "student")
+    running.sis.store.patch("users", student["sourcedId"], {"givenName": "Renamed"})
+    run_id = _sync(step_world, district)  # the changed page is told apart, and written
+    assert not all(_quiet(step_world, district, run_id).values())
