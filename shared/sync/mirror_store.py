@@ -155,14 +155,22 @@ def page_content(page: Sequence[Entry]) -> str:
 
 
 def unchanged_page(
-    store: DocumentStore, district_id: str, quiet_run: str | None, page_key: str, content: str
+    store: DocumentStore,
+    district_id: str,
+    quiet_run: str | None,
+    page_key: str,
+    content: str,
+    quiet_contents: Mapping[str, str] | None = None,
 ) -> bool:
     """Whether the mirror already holds this page as it is: the school's mirror was not written
     since ``quiet_run``, the run its quiet state names (quiet.py; any write clears it), and that
-    run received the same page (``page_key``: item and index) with the same contents. One read
-    instead of one per record, besides the quiet state the caller read."""
+    run received the same page (``page_key``: item and index) with the same contents. From
+    ``quiet_contents``, the contents of that run's pages its quiet state keeps, when it keeps
+    them; else one read instead of one per record, besides the quiet state the caller read."""
     if not quiet_run:
         return False
+    if quiet_contents is not None:
+        return quiet_contents.get(page_key) == content
     path = f"{layout.run_part(district_id, quiet_run, 'pages')}/{page_key}"
     earlier = store.get_many([path], fields=["content"]).get(path)
     return (earlier or {}).get("content") == content

@@ -16,7 +16,6 @@ from shared.oneroster.errors import OneRosterError
 from shared.oneroster.paging import Page, PageRequest
 from shared.oneroster.records import Parsed
 from shared.store import layout
-from shared.store.ports import DocumentStore
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.lanes import enqueue_item, enqueue_page, split_item
@@ -116,7 +115,8 @@ def _fetch(
     page_entries = entries(parsed.records)
     content = page_content(page_entries)
     written, key = 0, page_key(task, item)
-    if not _unchanged(store, district_id, school, key, content):
+    quiet_run, quiet_contents = school.quiet_run, school.quiet_contents
+    if not unchanged_page(store, district_id, quiet_run, key, content, quiet_contents):
         target = MirrorPage(district_id, school_id, resource, run_id, key, school.mirror_started_by)
         written = write_mirror(store, target, page_entries, ports.clock())
     rejected = rejection_warnings(parsed, request, resource, school_id)
@@ -129,16 +129,6 @@ def _fetch(
     _record_pages_known(ports, task, item, page)
     _log_page(task, item, len(parsed.records), written)
     return page.next
-
-
-def _unchanged(
-    store: DocumentStore, district_id: str, school: SchoolDocs, key: str, content: str
-) -> bool:
-    """Whether the mirror holds the page as it is (mirror_store.unchanged_page), from the
-    contents the school's quiet state keeps when it keeps them, else read."""
-    if school.quiet_run and school.quiet_contents is not None:
-        return school.quiet_contents.get(key) == content
-    return unchanged_page(store, district_id, school.quiet_run, key, content)
 
 
 def _record_pages_known(ports: SyncPorts, task: PageTask, item: str, page: Page) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from shared.ids import digest
@@ -266,9 +266,17 @@ def remembered(
     digest, versions = classes or (None, None)
     lists = (unmatched, ambiguous, shared)
     state = QuietState(
-        inputs, pages, run_id, tuple(keys), counted, valid_until, *lists, digest, versions
+        inputs,
+        pages,
+        run_id,
+        tuple(keys),
+        counted,
+        valid_until,
+        *lists,
+        digest,
+        versions,
+        page_contents=page_contents,
     )
-    state = replace(state, page_contents=page_contents)
     return asdict(state)
 
 
