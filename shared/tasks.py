@@ -10,6 +10,7 @@ admin or teacher sees it. Permanent failures are always recorded and answered 2x
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -93,6 +94,9 @@ class PageTask:
     item_index: int
     page_index: int
     request: dict[str, Any] = field(default_factory=dict)
+    # the lane's item (``school~~resource``), so the step reads the run with its other
+    # documents; empty in tasks queued before it was named: the step reads it from the run
+    item: str = ""
 
     def name(self) -> str:
         parts = (self.lane, str(self.item_index), str(self.page_index))
@@ -138,6 +142,21 @@ def _text(body: Mapping[str, Any], key: str) -> str:
     return value
 
 
+# an item key (shared/store/layout.py item_key): a Firestore-safe school id, "~~", a resource
+_ITEM = re.compile(r"(?:[A-Za-z0-9\-]|~[0-9A-F]{2})+~~[a-z]+")
+
+
+def _item(body: Mapping[str, Any]) -> str:
+    value = body.get("item", "")
+    if value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > 2000 or not _ITEM.fullmatch(value):
+        raise InvalidInput(
+            "the page task's item must be a school's item key (school~~resource) or absent"
+        )
+    return value
+
+
 def _number(body: Mapping[str, Any], key: str) -> int:
     value = body.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -169,6 +188,7 @@ def parse_sync_task(body: Any) -> SyncTask:
         _number(body, "item_index"),
         _number(body, "page_index"),
         dict(request),
+        _item(body),
     )
 
 

@@ -63,5 +63,8 @@ def enqueue_item(
         return
     request = first_request(ports, district, run, items[item_index])
     enqueue_page(
-        ports, PageTask(district.district_id, run_id, lane, item_index, 0, request.to_dict())
+        ports,
+        PageTask(
+            district.district_id, run_id, lane, item_index, 0, request.to_dict(), items[item_index]
+        ),
     )

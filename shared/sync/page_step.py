@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from shared.districts import district_from, load_district
+from shared.errors import NotFound
 from shared.ids import join_ids, safe_id
 from shared.oneroster.errors import OneRosterError
 from shared.oneroster.paging import Page, PageRequest
@@ -132,8 +133,9 @@ def _fetch(
 
 
 def _record_pages_known(ports: SyncPorts, task: PageTask, item: str, page: Page) -> None:
-    """The first page tells how many pages the item has, when the SIS gives a total."""
-    if task.page_index != 0 or page.total is None:
+    """The first page tells how many pages the item has, when the SIS gives a total (an item of
+    one page is told by the end of its fetch, in the same step)."""
+    if task.page_index != 0 or page.total is None or page.next is None:
         return
     per_page = max(page.received, 1)
     fetch = f"{layout.run_part(task.district_id, task.run_id, 'fetches')}/{item}"
@@ -171,17 +173,18 @@ def end_fetch(
     item: str,
     fields: dict[str, Any],
     district: DistrictConfig | None = None,
+    run: Mapping[str, Any] | None = None,
 ) -> None:
     """Records the item's fetch as ended (complete or failed); chains the lane's next item and,
-    when this was the school's last fetch, its school step. ``district``: the settings the step
-    already read, if it did."""
+    when this was the school's last fetch, its school step. ``district`` and ``run``: the
+    documents the step already read, if it did (a run's lanes never change)."""
     school_id, resource = split_item(item)
     fetch = f"{layout.run_part(task.district_id, task.run_id, 'fetches')}/{item}"
     ports.store.set(
         fetch, {"item": item, "school_id": school_id, "resource": resource, **fields}, merge=True
     )
     district = district or load_district(ports.store, task.district_id)
-    run = load_run(ports.store, task.district_id, task.run_id)
+    run = run if run is not None else load_run(ports.store, task.district_id, task.run_id)
     enqueue_item(ports, district, task.run_id, run, task.lane, task.item_index + 1)
     maybe_school_done(ports, task.district_id, task.run_id, school_id)
 
@@ -197,17 +200,27 @@ def maybe_school_done(ports: SyncPorts, district_id: str, run_id: str, school_id
         ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
 
 
-def _step_documents(
-    ports: SyncPorts, task: PageTask, item: str
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None, SchoolDocs]:
-    """In one batched read: the page's own record (a repeated delivery finds it), the district's
-    settings and the school's documents."""
+@dataclass(frozen=True)
+class StepDocs:
+    """What a page step reads in one batched read: its run, the page's own record (a repeated
+    delivery finds it), the district's settings and the school's documents."""
+
+    run: dict[str, Any]
+    page: dict[str, Any] | None
+    district: dict[str, Any] | None
+    school: SchoolDocs
+
+
+def _step_documents(ports: SyncPorts, task: PageTask, item: str) -> StepDocs:
     school_id, resource = split_item(item)
+    run = layout.run(task.district_id, task.run_id)
     page = page_path(task, item)
     district = layout.district(task.district_id)
     state = layout.school_state(task.district_id, school_id)
     start = layout.mirror_start(task.district_id, school_id, resource)
-    found = ports.store.get_many([page, district, state, start])
+    found = ports.store.get_many([run, page, district, state, start])
+    if run not in found:
+        raise NotFound(f"run {task.run_id!r} does not exist")
     quiet = (found.get(state) or {}).get("quiet") or {}
     started_by = (found.get(start) or {}).get("run_id")
     contents = quiet.get("page_contents")
@@ -216,7 +229,22 @@ def _step_documents(
         str(started_by) if started_by else None,
         contents if isinstance(contents, Mapping) else None,
     )
-    return found.get(page), found.get(district), school
+    return StepDocs(found[run], found.get(page), found.get(district), school)
+
+
+def _lane_item(run: Mapping[str, Any], task: PageTask) -> str:
+    return str(run["lanes"][task.lane][task.item_index])
+
+
+def _read_step(ports: SyncPorts, task: PageTask) -> tuple[str, StepDocs]:
+    """The step's item and documents: read together when the task names its item, as the run's
+    lanes do; a task from before items were named (or naming another) reads them after the run."""
+    item = task.item or _lane_item(load_run(ports.store, task.district_id, task.run_id), task)
+    docs = _step_documents(ports, task, item)
+    lane_item = _lane_item(docs.run, task)
+    if lane_item != item:
+        item, docs = lane_item, _step_documents(ports, task, lane_item)
+    return item, docs
 
 
 def _fetch_or_fail(
@@ -225,16 +253,15 @@ def _fetch_or_fail(
     task: PageTask,
     item: str,
     retry_count: int,
-    documents: tuple[dict[str, Any] | None, SchoolDocs],
+    docs: StepDocs,
 ) -> tuple[PageRequest | None, DistrictConfig, str | None]:
     """Fetches the page: (the next page's request, the district, None), or, when the SIS
     refused for good, ends the item's fetch as failed: (None, the district, the reason). A
     transient failure raises, so Cloud Tasks delivers the step again."""
-    district_doc, school = documents
-    district = district_from(task.district_id, district_doc)
+    district = district_from(task.district_id, docs.district)
     labels = {"district": task.district_id, "run": task.run_id}
     try:
-        fetched = _fetch(ports, district, run, task, item, retry_count, school)
+        fetched = _fetch(ports, district, run, task, item, retry_count, docs.school)
         return fetched, district, None
     except OneRosterError as exc:
         if exc.transient:
@@ -242,7 +269,7 @@ def _fetch_or_fail(
             raise
         log.error("sync.fetch_failed", extra={"labels": labels, "fields": {"item": item}})
         ended = {"state": "failed", "reason": exc.message, "pages_known": task.page_index}
-        end_fetch(ports, task, item, ended, district)
+        end_fetch(ports, task, item, ended, district, run)
         return None, district, exc.message
 
 
@@ -252,6 +279,7 @@ def _chain(
     item: str,
     next_request: PageRequest | None,
     district: DistrictConfig | None,
+    run: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Enqueues the next page, or ends the item's fetch as complete after its last page."""
     if next_request is not None:
@@ -262,26 +290,24 @@ def _chain(
             task.item_index,
             task.page_index + 1,
             next_request.to_dict(),
+            item,
         )
         enqueue_page(ports, following)
         return {"state": "page_done", "next": True}
     pages = task.page_index + 1
-    end_fetch(
-        ports, task, item, {"state": "complete", "pages": pages, "pages_known": pages}, district
-    )
+    ended = {"state": "complete", "pages": pages, "pages_known": pages}
+    end_fetch(ports, task, item, ended, district, run)
     return {"state": "item_done"}
 
 
 def run_page_step(ports: SyncPorts, task: PageTask, retry_count: int) -> dict[str, Any]:
-    run = load_run(ports.store, task.district_id, task.run_id)
+    item, docs = _read_step(ports, task)
+    run = docs.run
     if run.get("state") in TERMINAL_RUN_STATES:
         return {"state": run["state"], "skipped": True}
-    item = run["lanes"][task.lane][task.item_index]
-    recorded, district_doc, school = _step_documents(ports, task, item)
-    if recorded is not None:  # a repeated delivery: the page is recorded, chain again
-        return _chain(ports, task, item, _recorded_next(recorded), None)
-    documents = (district_doc, school)
-    next_request, district, failure = _fetch_or_fail(ports, run, task, item, retry_count, documents)
+    if docs.page is not None:  # a repeated delivery: the page is recorded, chain again
+        return _chain(ports, task, item, _recorded_next(docs.page), None, run)
+    next_request, district, failure = _fetch_or_fail(ports, run, task, item, retry_count, docs)
     if failure is not None:
         return {"state": "failed", "reason": failure}
-    return _chain(ports, task, item, next_request, district)
+    return _chain(ports, task, item, next_request, district, run)
