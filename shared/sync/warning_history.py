@@ -27,6 +27,9 @@ from shared.sync.model import DataWarning
 from shared.sync.warning_log import SEEN_FIELDS, first_record, seen_again
 
 KEEP = dt.timedelta(days=400)  # a school year and more
+# New warnings looked up by path alone; more first ask whether the school has any per-warning
+# document (a query, which on the emulator costs more than a short batched read)
+SEEDS_BY_PATH = 100
 TIMES = ("first_seen_at", "last_seen_at")
 
 
@@ -115,17 +118,23 @@ def counted(
 def legacy_seeds(
     store: DocumentStore, district_id: str, school_id: str, keys: Sequence[str]
 ) -> dict[str, Entry]:
-    """The per-warning documents of ``keys`` (warnings new to the school's record), when the
-    school has any such documents: one query, then one batched read."""
+    """The per-warning documents of ``keys`` (warnings new to the school's record): one batched
+    read, after a query that finds whether the school has any such document when the keys are
+    more than ``SEEDS_BY_PATH`` (a school's first record)."""
     folder = layout.district_warnings(district_id)
     if not keys:
         return {}
-    if next(iter(store.query(folder, Filter("school_id", "==", school_id), limit=1)), None) is None:
+    if len(keys) > SEEDS_BY_PATH and _none_of_school(store, folder, school_id):
         return {}
     found = store.get_many([f"{folder}/{key}" for key in keys])
     return {
         path.rsplit("/", 1)[-1]: as_entry(path.rsplit("/", 1)[-1], d) for path, d in found.items()
     }
+
+
+def _none_of_school(store: DocumentStore, folder: str, school_id: str) -> bool:
+    found = store.query(folder, Filter("school_id", "==", school_id), limit=1)
+    return next(iter(found), None) is None
 
 
 def note_school(

@@ -71,6 +71,33 @@ def test_a_warning_recorded_before_school_records_keeps_its_history() -> None:
     assert seen_fields(store, D, [shown])[key]["runs_seen"] == 6
 
 
+def test_a_few_new_warnings_are_looked_up_by_path_and_many_after_one_query(monkeypatch) -> None:
+    """A delta brings a school a few new warnings: their documents from before the school's
+    record are read by path. On the emulator a query costs more than a short batched read
+    (docs/bench.md), so only a first record of many new warnings asks first whether the school
+    has any such document."""
+    store = MemoryStore()
+    queried: list[str] = []
+    query = store.query
+
+    def counting(collection, *filters, **kwargs):
+        queried.append(collection)
+        return query(collection, *filters, **kwargs)
+
+    monkeypatch.setattr(store, "query", counting)
+    warnings = [_warning("s1", n) for n in range(300)]
+    _note(store, "s1", "r1", 0, *warnings)
+    assert queried == [layout.district_warnings(D)]
+    queried.clear()
+    late = _warning("s1", 301)
+    folder = layout.district_warnings(D)
+    store.set(f"{folder}/{warning_key(late)}", {**first_record(late, "r0", "r0", T0)})
+    _note(store, "s1", "r2", 1, *warnings, late, _warning("s1", 302))
+    assert queried == []
+    entry = read_history(store, D, "s1")[warning_key(late)]
+    assert (entry["runs_seen"], entry["first_seen_run"]) == (2, "r0")
+
+
 def test_current_pages_of_every_size_list_each_warning_once() -> None:
     store = MemoryStore()
     _note(store, "s1", "r1", 0, *[_warning("s1", n) for n in range(6)])
