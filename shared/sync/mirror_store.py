@@ -13,6 +13,7 @@ from shared.ids import digest, safe_id
 from shared.store import layout
 from shared.store.ports import DocumentStore, Write
 from shared.sync import mirror
+from shared.sync.mirror_copies import copy_writes, holds_every_document, read_copies
 from shared.sync.mirror_snapshot import (
     MAX_RUNS,
     SchoolMirror,
@@ -117,11 +118,12 @@ class MirrorPage:
 
 def write_mirror(
     store: DocumentStore, target: MirrorPage, page: Sequence[Entry], now: dt.datetime
-) -> int:
+) -> tuple[int, int | None]:
     """Writes the page's changed records; returns how many records this run and page wrote,
-    those an earlier delivery of the step wrote included."""
+    those an earlier delivery of the step wrote included, and, when the run is the first to
+    write this mirror, the pieces of the page's copy (mirror_copies.py; else None)."""
     if not page:
-        return 0
+        return 0, 0  # nothing to copy
     district_id, school_id, resource = target.district_id, target.school_id, target.resource
     folder = layout.mirror(district_id, school_id, resource)
     source = (target.run_id, target.page_key)
@@ -133,7 +135,7 @@ def write_mirror(
     writes = changed_writes(folder, page, known, source, now)
     before = written_before(folder, page, stored, source)
     if not writes:
-        return before
+        return before, None
     # The first commit resets the school's quiet state (its plan must be made again,
     # shared/sync/quiet.py), names the run among the mirror's writers since its snapshot with
     # what it writes (mirror_snapshot.py) and, the first time, as the run that first wrote
@@ -146,7 +148,17 @@ def write_mirror(
     if target.started_by is None:
         start = {"run_id": target.run_id, "at": now}
         first.append(Write("set", layout.mirror_start(district_id, school_id, resource), start))
-    return store.commit([*first, *writes]) - len(first) + before
+    count = store.commit([*first, *writes]) - len(first) + before
+    return count, _copy(store, target, writes)
+
+
+def _copy(store: DocumentStore, target: MirrorPage, writes: Sequence[Write]) -> int | None:
+    """The page's copy, when the run wrote every record of the page (its first sync of this
+    mirror): its pieces are committed after the documents, so a copy is never ahead of them."""
+    if target.stored:
+        return None
+    pieces = copy_writes(target.district_id, target.run_id, target.page_key, writes)
+    return store.commit(pieces) if pieces else None
 
 
 def page_content(page: Sequence[Entry]) -> str:
@@ -188,14 +200,41 @@ def _read_whole(store: DocumentStore, district_id: str, school_id: str) -> Store
         return dict(zip(mirror.SCHOOL_RESOURCES, results, strict=True))
 
 
-def read_school_mirror(store: DocumentStore, district_id: str, school_id: str) -> SchoolMirror:
+def _from_copies(
+    store: DocumentStore,
+    district_id: str,
+    school_id: str,
+    copied: tuple[str, Sequence[tuple[str, str, int]] | None],
+    writers: tuple[list[str], int],
+) -> Stored | None:
+    """The school's mirror put together from the run's page copies, when they are the mirror
+    (mirror_copies.py): only this run wrote it, and it holds no other document."""
+    run_id, copies = copied
+    entries, late = writers
+    if copies is None or late or runs_of(entries) != [run_id]:
+        return None
+    stored = read_copies(store, district_id, run_id, copies)
+    if stored is None or not holds_every_document(store, district_id, school_id, stored):
+        return None
+    return stored
+
+
+def read_school_mirror(
+    store: DocumentStore,
+    district_id: str,
+    school_id: str,
+    copied: tuple[str, Sequence[tuple[str, str, int]] | None] = ("", None),
+) -> SchoolMirror:
     """The school's mirror: its snapshot with the documents the runs since wrote laid over it,
-    else every document, read whole (mirror_snapshot.py)."""
+    else the copies of the pages that wrote it in its first sync, else every document, read
+    whole (mirror_snapshot.py). ``copied``: the run and its pages' copies (FetchedPages)."""
     entries, late = read_writers(store, district_id, school_id)
     runs = runs_of(entries)
     stored = read_snapshot(store, district_id, school_id, late) if len(runs) <= MAX_RUNS else None
     if stored is None:
-        whole = _read_whole(store, district_id, school_id)
+        whole = _from_copies(store, district_id, school_id, copied, (entries, late))
+        if whole is None:
+            whole = _read_whole(store, district_id, school_id)
         return SchoolMirror(decoded(whole), whole, True, late=late, entries=tuple(entries))
     changed = written_by(store, district_id, school_id, runs)
     for resource, docs in changed.items():

@@ -115,14 +115,16 @@ def _fetch(
     store, run_id, district_id = ports.store, task.run_id, task.district_id
     page_entries = entries(parsed.records)
     content = page_content(page_entries)
-    written, key = 0, page_key(task, item)
+    written, copy, key = 0, None, page_key(task, item)
     quiet_run, quiet_contents = school.quiet_run, school.quiet_contents
     if not unchanged_page(store, district_id, quiet_run, key, content, quiet_contents):
         target = MirrorPage(district_id, school_id, resource, run_id, key, school.mirror_started_by)
-        written = write_mirror(store, target, page_entries, ports.clock())
+        written, copy = write_mirror(store, target, page_entries, ports.clock())
     rejected = rejection_warnings(parsed, request, resource, school_id)
     doc = page_document(item, task.page_index, page, parsed, written, rejected)
     recorded = {**doc, "content": content, "done_at": ports.clock()}
+    if copy is not None:
+        recorded["mirror_copy"] = copy  # the pieces of its copy (mirror_copies.py)
     if not store.create(page_path(task, item), recorded) and written:
         # Another delivery recorded the page first: this one's mirror writes may land after
         # the school step read the mirror, so its snapshot is no longer whole.

@@ -28,6 +28,8 @@ class FetchedPages:
     written: int = 0  # mirror documents the pages wrote
     rejections: tuple[DataWarning, ...] = ()  # the pages' rejected records (page_step.py)
     contents: tuple[tuple[str, str], ...] = ()  # (page key, the hash of its records' contents)
+    # (page key, resource, pieces) of each page's mirror copy; None when a page has none
+    copies: tuple[tuple[str, str, int], ...] | None = None
 
 
 def read_fetches(
@@ -50,7 +52,7 @@ def fetch_failures(fetches: Mapping[str, Mapping[str, Any]]) -> list[str]:
     ]
 
 
-PAGE_FIELDS = ("index", "ids", "max_modified", "written", "rejections", "content")
+PAGE_FIELDS = ("index", "ids", "max_modified", "written", "rejections", "content", "mirror_copy")
 
 
 def read_pages(
@@ -92,7 +94,22 @@ def read_pages(
         rejections += [
             DataWarning(**w) for p in pages for w in json.loads(p.get("rejections") or "[]")
         ]
-    return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections), contents)
+    copies = _copies(paths, found)
+    return FetchedPages(ids, stamps, tuple(by_page), written, tuple(rejections), contents, copies)
+
+
+def _copies(
+    paths: Mapping[str, list[str]], found: Mapping[str, Mapping[str, Any]]
+) -> tuple[tuple[str, str, int], ...] | None:
+    """Each page's mirror copy (mirror_copies.py), or None when a page has none. Pure."""
+    copies = []
+    for resource, group in paths.items():
+        for path in group:
+            pieces = (found.get(path) or {}).get("mirror_copy")
+            if not isinstance(pieces, int) or isinstance(pieces, bool) or pieces < 0:
+                return None
+            copies.append((path.rsplit("/", 1)[1], resource, pieces))
+    return tuple(copies)
 
 
 RUN_TERMS: StoreMemo[dict[str, Term]] = StoreMemo(8)

@@ -329,7 +329,7 @@ def run_school_step(ports: SyncPorts, task: SchoolTask) -> dict[str, Any]:
         ending = pending or quiet
         _end_school(ports, task, ending)
         return {"state": ending["state"], "counts": ending["counts"], "quiet": not pending}
-    school_mirror = read_school_mirror(store, district_id, school_id)
+    school_mirror = read_school_mirror(store, district_id, school_id, (run_id, pages.copies))
     if run.get("kind") == "full":
         suspect = mark_removed(ports, district_id, run_id, school_id, school_mirror, pages)
         if suspect:
