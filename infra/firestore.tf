@@ -227,6 +227,13 @@ resource "google_firestore_field" "mirror_written_ids" {
   index_config {}
 }
 
+resource "google_firestore_field" "mirror_copies_piece" {
+  database   = google_firestore_database.default.name
+  collection = "mirror_copies"
+  field      = "piece"
+  index_config {}
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules_*.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

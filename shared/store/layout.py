@@ -74,6 +74,7 @@ UNINDEXED_FIELDS = (
     ),
     UnindexedField("mirror_snapshot_chunks", "entries", "a share of a school's mirror snapshot"),
     UnindexedField("mirror_written", "ids", "the mirror documents a run wrote for a school"),
+    UnindexedField("mirror_copies", "piece", "a page's mirror documents, compressed"),
 )
 
 
