@@ -273,10 +273,11 @@ EDITS: dict[str, tuple[Callable[[dict[str, Any]], bool], Edit]] = {
 }
 
 
-def change_one_percent(bench: Bench) -> int:
-    """1 % of the classes, users and enrollments (spread evenly) change in the SIS through its
-    control API, as a registrar's edits would (the SIS moves their dateLastModified)."""
-    store, changed = bench.running.sis.store, 0
+def change_one_percent(running: Any) -> int:
+    """1 % of the classes, users and enrollments (spread evenly) change in the SIS (``running``,
+    tools/oneroster_sis/harness.py) through its control API, as a registrar's edits would (the
+    SIS moves their dateLastModified)."""
+    store, changed = running.sis.store, 0
     for kind, (fits, edit) in EDITS.items():
         every = list(store.all(kind))
         candidates = [r for r in every if fits(r)]
@@ -285,7 +286,7 @@ def change_one_percent(bench: Bench) -> int:
         records = [edit(dict(candidates[int(i * step)])) for i in range(wanted)]
         for start in range(0, len(records), 500):
             requests.put(
-                f"{bench.running.origin}/_control/records/{kind}",
+                f"{running.origin}/_control/records/{kind}",
                 json={"records": records[start : start + 500]},
                 timeout=120,
             ).raise_for_status()
@@ -312,7 +313,7 @@ def sync_stages(bench: Bench, stages: Collection[str] = SYNC_STAGES) -> dict[str
         again = lambda: sync_stage(bench, "full", "unchanged re-sync")  # noqa: E731
         out["unchanged_resync"] = with_usage(groups, again)
     if "delta" in stages:
-        out["delta_records_changed"] = change_one_percent(bench)
+        out["delta_records_changed"] = change_one_percent(bench.running)
         bench.progress.say(f"changed {out['delta_records_changed']:,} SIS records (1 %)")
         out["delta"] = with_usage(groups, lambda: sync_stage(bench, "delta", "1 % delta sync"))
     if "csv" in stages:

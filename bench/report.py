@@ -218,13 +218,14 @@ CPU_STAGES = (
 
 
 def cpu_table(sizes: dict[int, dict[str, Any]]) -> str:
-    """CPU seconds each service used during each sync stage, beside what the machine's cores
-    offered in the stage's seconds (bench/usage.py): where the two are close, the stage waited
-    on CPU, not on the SIS or the network."""
+    """CPU seconds each service used during each sync stage, and the bench's own process (where
+    the local SIS serves the pages), beside what the machine's cores offered in the stage's
+    seconds (bench/usage.py): where the two are close, the stage waited on CPU, not on the SIS
+    or the network."""
     cores = os.cpu_count() or 1
     lines = [
         f"{'students':>10}  {'stage':<18} {'functions':>10} {'emulator':>9} {'tasks':>6}"
-        f"  {'offered':>8}"
+        f" {'SIS+bench':>10}  {'offered':>8}"
     ]
     for size in sorted(sizes):
         for name, path in CPU_STAGES:
@@ -233,10 +234,11 @@ def cpu_table(sizes: dict[int, dict[str, Any]]) -> str:
             if not used:
                 continue
             offered = cores * float(stage.get("wall_seconds") or stage["seconds"])
+            own = used.get("bench_process")
             lines.append(
                 f"{size:>10,}  {name:<18} {used.get('functions', 0):>8.1f} s"
                 f" {used.get('firestore', 0):>7.1f} s {used.get('tasks', 0):>4.1f} s"
-                f"  {offered:>6.1f} s"
+                f" {'—' if own is None else f'{own:.1f} s':>10}  {offered:>6.1f} s"
             )
     return "\n".join(lines)
 

@@ -1,5 +1,6 @@
 """The bench's CPU accounting: a process group's CPU seconds grow with work done, and the report
-shows each service's seconds beside what the cores offered in the stage."""
+shows each service's seconds, and the bench's own process (the local SIS), beside what the cores
+offered in the stage."""
 
 from __future__ import annotations
 
@@ -23,7 +24,12 @@ def test_the_table_shows_each_service_beside_what_the_cores_offered() -> None:
                 "full": {
                     "seconds": 40.0,
                     "wall_seconds": 41.0,
-                    "cpu_seconds": {"functions": 50.4, "firestore": 32.3, "tasks": 0.6},
+                    "cpu_seconds": {
+                        "functions": 50.4,
+                        "firestore": 32.3,
+                        "tasks": 0.6,
+                        "bench_process": 4.2,
+                    },
                 },
                 "delta": {"seconds": 9.0},  # measured before CPU was: left out
             }
@@ -41,6 +47,8 @@ def test_the_table_shows_each_service_beside_what_the_cores_offered() -> None:
         "32.3",
         "s",
         "0.6",
+        "s",
+        "4.2",
         "s",
         f"{offered:.1f}",
         "s",
