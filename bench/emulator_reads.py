@@ -114,10 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rostersync-reads-") as state_dir:
         rows = measure(sorted(int(n) for n in args.extra.split(",")), Path(state_dir))
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / "emulator_reads.json"
-    out.write_text(json.dumps({"machine": report.machine(), "rows": rows}, indent=1) + "\n")
-    print(f"wrote {out}")
+    report.save_measurement(args.out, "emulator_reads.json", {"rows": rows})
     return 0
 
 

@@ -123,12 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=report.RESULTS)
     options = parser.parse_args(args)
-    result = {"machine": report.machine(), **measure(options.students)}
-    print(json.dumps({k: v for k, v in result.items() if k != "machine"}))
-    options.out.mkdir(parents=True, exist_ok=True)
-    out = options.out / "fetch_floor.json"
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {out}")
+    result = measure(options.students)
+    print(json.dumps(result))
+    report.save_measurement(options.out, "fetch_floor.json", result)
     return 0
 
 

@@ -303,6 +303,15 @@ def write_results(facts: dict[str, Any], sizes: dict[int, dict[str, Any]], out: 
     return path
 
 
+def save_measurement(out: Path, name: str, result: dict[str, Any]) -> Path:
+    """A bench tool's result, with this machine's facts first, as ``{out}/{name}``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps({"machine": machine(), **result}, indent=1) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
 def plot(sizes: dict[int, dict[str, Any]], facts: dict[str, Any], out: Path) -> Path:
     """Seconds per stage, one bar per district size, each labelled; a log scale when the
     sizes' times differ by more than 20 times."""

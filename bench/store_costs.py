@@ -17,7 +17,6 @@ run.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import tempfile
@@ -124,13 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=report.RESULTS)
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="store-costs-") as state:
-        result = {"machine": report.machine(), **measure(options.students, Path(state))}
+        result = measure(options.students, Path(state))
     for name, cost in result["per_operation"].items():
         print(f"{name:<40} " + ", ".join(f"{k} {v:,.1f}" for k, v in cost.items()))
-    options.out.mkdir(parents=True, exist_ok=True)
-    out = options.out / "store_costs.json"
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {out}")
+    report.save_measurement(options.out, "store_costs.json", result)
     return 0
 
 
