@@ -13,7 +13,12 @@ from shared.ids import digest, safe_id
 from shared.store import layout
 from shared.store.ports import DocumentStore, Write
 from shared.sync import mirror
-from shared.sync.mirror_copies import copy_writes, holds_every_document, read_copies
+from shared.sync.mirror_copies import (
+    commit_copy,
+    copy_writes,
+    holds_every_document,
+    read_copies,
+)
 from shared.sync.mirror_snapshot import (
     MAX_RUNS,
     SchoolMirror,
@@ -158,7 +163,7 @@ def _copy(store: DocumentStore, target: MirrorPage, writes: Sequence[Write]) -> 
     if target.stored:
         return None
     pieces = copy_writes(target.district_id, target.run_id, target.page_key, writes)
-    return store.commit(pieces) if pieces else None
+    return commit_copy(store, pieces) if pieces else None
 
 
 def page_content(page: Sequence[Entry]) -> str:

@@ -12,7 +12,7 @@ import pytest
 from shared.store import layout
 from shared.store.ports import Write
 from shared.sync import mirror_store
-from shared.sync.mirror_copies import copy_writes, read_copies
+from shared.sync.mirror_copies import PIECES_A_COMMIT, commit_copy, copy_writes, read_copies
 from shared.sync.mirror_snapshot import decoded, writer_writes
 from shared.sync.mirror_store import _read_whole, read_school_mirror
 from shared.sync.runs import create_run, load_run
@@ -140,17 +140,26 @@ def test_a_missing_piece_sends_the_school_to_the_whole_mirror(world, monkeypatch
 
 
 def test_a_large_page_is_copied_in_pieces(monkeypatch) -> None:
-    monkeypatch.setattr("shared.sync.mirror_copies.PIECE_BYTES", 50)
+    monkeypatch.setattr("shared.sync.mirror_copies.PIECE_BYTES", 20)
     writes = [
         Write("set", f"m/sis_users/u{n}", {"status": "active", "data": f'{{"n":{n}}}'})
         for n in range(40)
     ]
     pieces = copy_writes("d1", "r1", "k~~users~~00000", writes)
-    assert len(pieces) > 1
+    assert len(pieces) > PIECES_A_COMMIT
     from shared.store.memory import MemoryStore
 
     store = MemoryStore()
-    store.commit(pieces)
+    commits: list[int] = []
+    commit = store.commit
+
+    def counted(writes: Any) -> int:
+        commits.append(len(list(writes)))
+        return commit(writes)
+
+    monkeypatch.setattr(store, "commit", counted)
+    assert commit_copy(store, pieces) == len(pieces)
+    assert max(commits) <= PIECES_A_COMMIT and sum(commits) == len(pieces)
     found = read_copies(store, "d1", "r1", [("k~~users~~00000", "students", len(pieces))])
     assert found is not None and len(found["students"]) == 40
     assert found["students"]["u7"] == {"status": "active", "data": '{"n":7}'}
