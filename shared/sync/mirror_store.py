@@ -14,6 +14,7 @@ from shared.store import layout
 from shared.store.ports import DocumentStore, Write
 from shared.sync import mirror
 from shared.sync.mirror_copies import (
+    Copy,
     commit_copy,
     copy_writes,
     holds_every_document,
@@ -209,7 +210,7 @@ def _from_copies(
     store: DocumentStore,
     district_id: str,
     school_id: str,
-    copied: tuple[str, Sequence[tuple[str, str, int]] | None],
+    copied: tuple[str, Sequence[Copy] | None],
     writers: tuple[list[str], int],
 ) -> Stored | None:
     """The school's mirror put together from the run's page copies, when they are the mirror
@@ -228,7 +229,7 @@ def read_school_mirror(
     store: DocumentStore,
     district_id: str,
     school_id: str,
-    copied: tuple[str, Sequence[tuple[str, str, int]] | None] = ("", None),
+    copied: tuple[str, Sequence[Copy] | None] = ("", None),
 ) -> SchoolMirror:
     """The school's mirror: its snapshot with the documents the runs since wrote laid over it,
     else the copies of the pages that wrote it in its first sync, else every document, read
