@@ -234,6 +234,13 @@ resource "google_firestore_field" "mirror_copies_piece" {
   index_config {}
 }
 
+resource "google_firestore_field" "class_index_ids" {
+  database   = google_firestore_database.default.name
+  collection = "class_index"
+  field      = "ids"
+  index_config {}
+}
+
 # Security rules for the classroom app's direct reads and writes (firestore.rules; tested against
 # the emulator by tests/infra/test_firestore_rules_*.py). The functions use IAM, not these rules.
 resource "google_firebaserules_ruleset" "firestore" {

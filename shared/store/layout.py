@@ -75,6 +75,7 @@ UNINDEXED_FIELDS = (
     UnindexedField("mirror_snapshot_chunks", "entries", "a share of a school's mirror snapshot"),
     UnindexedField("mirror_written", "ids", "the mirror documents a run wrote for a school"),
     UnindexedField("mirror_copies", "piece", "a page's mirror documents, compressed"),
+    UnindexedField("class_index", "ids", "a share of a school's synced class ids"),
 )
 
 
@@ -204,6 +205,12 @@ def school_key_claims(district_id: str) -> str:
 def key_values(district_id: str) -> str:
     """The same claims by value: one document per (hashed) key value naming its holders."""
     return f"{district(district_id)}/key_values"
+
+
+def class_index(district_id: str) -> str:
+    """The ids of each school's synced classes, in a few documents a school
+    (shared/sync/class_index.py)."""
+    return f"{district(district_id)}/class_index"
 
 
 def class_id_for(section_id: str) -> str:

@@ -19,6 +19,7 @@ from shared.ids import safe_id
 from shared.store import layout
 from shared.store.ports import DELETE_FIELD, Build, Data, DocumentStore, FieldName, Update, Write
 from shared.store.ports import updated as with_update
+from shared.sync.class_index import listing_writes
 from shared.sync.model import ClassChange
 from shared.sync.planner import member_moves
 from shared.sync.roster_docs import member_map
@@ -185,6 +186,18 @@ def people_update(
     return build
 
 
+def _list_created(store: DocumentStore, district_id: str, changes: list[ClassChange]) -> None:
+    """The classes about to be created join their school's class listing first (class_index.py),
+    so the listing holds every class created, even when the step stops in between."""
+    created: dict[str, list[str]] = {}
+    for change in changes:
+        if change.create:
+            created.setdefault(change.school_id, []).append(change.class_id)
+    store.commit(
+        [w for school, ids in created.items() for w in listing_writes(district_id, school, ids)]
+    )
+
+
 def apply_changes(
     store: DocumentStore,
     district_id: str,
@@ -194,6 +207,7 @@ def apply_changes(
     now: dt.datetime,
 ) -> int:
     changes = list(changes)
+    _list_created(store, district_id, changes)
     batched = [c for c in changes if not touches_people(c)]
     writes = []
     for change in batched:

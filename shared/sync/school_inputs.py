@@ -13,7 +13,7 @@ from shared.ids import split_ids
 from shared.store import layout
 from shared.store.memo import StoreMemo
 from shared.store.ports import DocumentStore, Filter
-from shared.sync import mirror
+from shared.sync import class_index, mirror
 from shared.sync.model import ClassroomClass, DataWarning, Term
 from shared.sync.roster_docs import classroom_class_from
 
@@ -150,28 +150,48 @@ def _school_classes(school_id: str) -> tuple[Filter, Filter]:
 def school_class_snapshot(
     store: DocumentStore, district_id: str, school_id: str
 ) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]:
-    """The school's synced class documents, as (id, data), and their versions, in one query."""
-    docs = list(store.query(layout.classes(district_id), *_school_classes(school_id)))
-    return [(doc.id, doc.data) for doc in docs], {doc.id: doc.version or "" for doc in docs}
+    """The school's synced class documents, as (id, data), and their versions: read by path
+    from the school's class listing (class_index.py), or with one query that completes the
+    listing when the school has none yet."""
+    listed = class_index.listed_ids(store, district_id, school_id)
+    if listed is None:
+        found = list(store.query(layout.classes(district_id), *_school_classes(school_id)))
+        store.commit(class_index.complete_writes(district_id, school_id, [d.id for d in found]))
+        return [(d.id, d.data) for d in found], {d.id: d.version or "" for d in found}
+    docs, versions, foreign = _classes_at(store, district_id, school_id, listed)
+    if foreign:  # a class that is now another school's: unlisted here
+        store.commit(class_index.unlisting_writes(district_id, school_id, foreign))
+    return docs, versions
+
+
+def _classes_at(
+    store: DocumentStore, district_id: str, school_id: str, ids: Iterable[str]
+) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str], list[str]]:
+    """The school's synced classes among ``ids``, their versions, and the ids whose class is
+    not the school's. The versions are read first, so a write in between leaves a version older
+    than the data, which a later comparison of versions finds changed."""
+    folder = layout.classes(district_id)
+    versions = store.versions_at([f"{folder}/{class_id}" for class_id in sorted(set(ids))])
+    found = store.get_many(list(versions))
+    docs: list[tuple[str, Mapping[str, Any]]] = []
+    foreign: list[str] = []
+    for path, data in sorted(found.items()):
+        class_id = path.rsplit("/", 1)[1]
+        if class_index.belongs(data, school_id):
+            docs.append((class_id, data))
+        else:
+            foreign.append(class_id)
+    kept = {f"{folder}/{class_id}" for class_id, _ in docs}
+    return docs, {p.rsplit("/", 1)[1]: v for p, v in versions.items() if p in kept}, foreign
 
 
 def school_classes_at(
     store: DocumentStore, district_id: str, school_id: str, ids: Iterable[str]
 ) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]:
     """Of the given classes, the school's synced ones, as (id, data), and their versions: what
-    ``school_class_snapshot`` gives when ``ids`` holds every one, read by path. The versions are
-    read first, so a write in between leaves a version older than the data, which a later
-    comparison of versions finds changed."""
-    folder = layout.classes(district_id)
-    versions = store.versions_at([f"{folder}/{class_id}" for class_id in sorted(set(ids))])
-    found = store.get_many(list(versions))
-    docs: list[tuple[str, Mapping[str, Any]]] = [
-        (path.rsplit("/", 1)[1], data)
-        for path, data in sorted(found.items())
-        if data.get("origin") == "sis" and (data.get("sis") or {}).get("school_id") == school_id
-    ]
-    kept = {f"{folder}/{class_id}" for class_id, _ in docs}
-    return docs, {path.rsplit("/", 1)[1]: v for path, v in versions.items() if path in kept}
+    ``school_class_snapshot`` gives when ``ids`` holds every one."""
+    docs, versions, _ = _classes_at(store, district_id, school_id, ids)
+    return docs, versions
 
 
 def school_class_docs(
@@ -182,8 +202,15 @@ def school_class_docs(
 
 
 def school_class_versions(store: DocumentStore, district_id: str, school_id: str) -> dict[str, str]:
-    """The versions of the school's synced class documents, by id, without their data."""
-    return store.versions(layout.classes(district_id), *_school_classes(school_id))
+    """The versions of the school's synced class documents, by id, without their data: of the
+    school's listed classes, read by path (a listed class now another school's is counted too,
+    until a read of the classes unlists it), or with a query when the listing is not complete."""
+    listed = class_index.listed_ids(store, district_id, school_id)
+    if listed is None:
+        return store.versions(layout.classes(district_id), *_school_classes(school_id))
+    folder = layout.classes(district_id)
+    found = store.versions_at([f"{folder}/{class_id}" for class_id in listed])
+    return {path.rsplit("/", 1)[1]: version for path, version in found.items()}
 
 
 def read_school_classes(
