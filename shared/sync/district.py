@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.oneroster.errors import ConfigurationError
@@ -145,6 +145,9 @@ class DistrictConfig:
     schedule: Schedule
     export_enabled: bool
     connected: bool
+    # the section filters as stored (shared/sync/filters.py reads them), read with the settings
+    # so that a step reads the district's document once
+    filters: Any = field(default=None, compare=False)
 
     @property
     def source(self) -> str:
@@ -200,4 +203,5 @@ class DistrictConfig:
             schedule=schedule,
             export_enabled=export_enabled,
             connected=connected,
+            filters=doc.get("filters"),
         )

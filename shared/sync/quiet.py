@@ -189,12 +189,9 @@ def versions_digest(versions: Mapping[str, str]) -> str:
     return _hash(sorted(versions.items()))
 
 
-def inputs_digest(
-    store: DocumentStore, district: DistrictConfig, classes: str, terms: Mapping[str, Term]
-) -> str:
-    """Classes (their digest), terms and settings in one digest."""
-    filters = (store.get(layout.district(district.district_id)) or {}).get("filters")
-    return _hash([classes, terms_digest(terms), settings_digest(district, filters)])
+def inputs_digest(district: DistrictConfig, classes: str, terms: Mapping[str, Term]) -> str:
+    """Classes (their digest), terms and settings in one digest. Pure."""
+    return _hash([classes, terms_digest(terms), settings_digest(district, district.filters)])
 
 
 def classes_now(
@@ -330,7 +327,7 @@ def skip_if_quiet(
     if state is None or pages.written:
         return None
     classes, class_versions = classes_now(store, district_id, school_id, state)
-    inputs = inputs_digest(store, district, classes, run_terms(store, district_id, run_id))
+    inputs = inputs_digest(district, classes, run_terms(store, district_id, run_id))
     today = ports.clock().date()
     digest_now = pages_digest(pages.by_page)
     written = pages.written
@@ -382,7 +379,7 @@ def remember(
         docs, versions = school_classes_at(store, district_id, school_id, planned.class_ids)
         classes = classes_digest(docs)
         quiet = remembered(
-            inputs=inputs_digest(store, district, classes, terms),
+            inputs=inputs_digest(district, classes, terms),
             pages=pages_digest(pages.by_page) if run.get("kind") == "full" else None,
             run_id=task.run_id,
             warnings=planned.warnings,

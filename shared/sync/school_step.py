@@ -219,9 +219,8 @@ def _plan(
 ) -> tuple[SchoolPlan, list[ClassroomClass], dict[str, str]]:
     store, district_id, school_id = ports.store, task.district_id, task.school_id
     current = read_school_classes(store, district_id, school_id)
-    filters = (store.get(layout.district(district_id)) or {}).get("filters")
     sections, enrollments = offered_sections(
-        docs["classes"], docs["enrollments"], filters, {c.section_id for c in current}
+        docs["classes"], docs["enrollments"], district.filters, {c.section_id for c in current}
     )
     docs = {**docs, "classes": sections, "enrollments": enrollments}
     delta_seen = pages.ids if run.get("kind") == "delta" else None

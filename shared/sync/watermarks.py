@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from shared.oneroster.gradebook import timestamp
 from shared.store import layout
-from shared.store.ports import DocumentStore
+from shared.store.ports import DocumentStore, Write
 from shared.sync.mirror import SCHOOL_RESOURCES
 from shared.sync.ports import Clock
 
@@ -48,20 +48,18 @@ def read_watermark(store: DocumentStore, district_id: str, item: str) -> object:
     return (doc or {}).get("value")
 
 
-def commit_watermark(
-    store: DocumentStore,
-    clock: Clock,
-    district_id: str,
+def watermark_writes(
+    current: Mapping[str, Mapping[str, object]],
+    candidates: Mapping[str, str],
     run_id: str,
-    item: str,
-    stamps: Iterable[str | None],
-) -> None:
-    candidate = newest(stamps)
-    if candidate is None:
-        return
-    path = f"{layout.watermarks(district_id)}/{item}"
-    if advances(candidate, (store.get(path) or {}).get("value")):
-        store.set(path, {"value": candidate, "run_id": run_id, "at": clock()})
+    now: dt.datetime,
+) -> list[Write]:
+    """The watermarks (by path) that ``candidates`` move forward from ``current``. Pure."""
+    return [
+        Write("set", path, {"value": candidate, "run_id": run_id, "at": now})
+        for path, candidate in sorted(candidates.items())
+        if advances(candidate, (current.get(path) or {}).get("value"))
+    ]
 
 
 def commit_school_watermarks(
@@ -72,7 +70,15 @@ def commit_school_watermarks(
     school_id: str,
     stamps: Mapping[str, Iterable[str | None]],
 ) -> None:
-    """Each of the school's resources, from the stamps its run's pages recorded."""
-    for resource in SCHOOL_RESOURCES:
-        item = layout.item_key(school_id, resource)
-        commit_watermark(store, clock, district_id, run_id, item, stamps[resource])
+    """Each of the school's resources, from the stamps its run's pages recorded: one batched
+    read of the watermarks and one commit of those that move."""
+    folder = layout.watermarks(district_id)
+    candidates = {
+        f"{folder}/{layout.item_key(school_id, resource)}": candidate
+        for resource in SCHOOL_RESOURCES
+        if (candidate := newest(stamps[resource])) is not None
+    }
+    if not candidates:
+        return
+    current = store.get_many(list(candidates), fields=["value"])
+    store.commit(watermark_writes(current, candidates, run_id, clock()))
