@@ -36,11 +36,12 @@ from shared.sync.ports import SyncPorts
 from shared.sync.roster_checks import split_duplicates
 from shared.sync.runs import record_warnings
 from shared.sync.school_inputs import (
+    ClassSnapshot,
     FetchedPages,
+    classes_after,
     run_terms,
     school_class_snapshot,
     school_class_versions,
-    school_classes_at,
 )
 from shared.sync.warning_history import read_history
 from shared.sync.warning_log import READ_FIELDS, warning_key
@@ -96,9 +97,11 @@ class Planned:
     counted: int  # the plan's own
     enrollments: Sequence[Mapping[str, Any]]  # the mirror's
     unlinked: Unlinked
-    # the school's synced classes when it planned and those its plan named: every one it has
-    # after applying, unless another writer created one (then the next check finds it)
-    class_ids: Sequence[str] = ()
+    # the school's synced classes as the step read them to plan (documents and versions), and
+    # the ids of those its plan changed or created, read again after applying: every class it
+    # has then, unless another writer created one (then the next check finds it)
+    read: ClassSnapshot = ([], {})
+    changed: Sequence[str] = ()
 
 
 def state_path(district_id: str, school_id: str) -> str:
@@ -376,7 +379,7 @@ def remember(
     quiet = None
     if planned.state == "applied" and run.get("kind") in ("full", "delta"):
         terms = run_terms(store, district_id, task.run_id)
-        docs, versions = school_classes_at(store, district_id, school_id, planned.class_ids)
+        docs, versions = classes_after(store, district_id, school_id, planned.read, planned.changed)
         classes = classes_digest(docs)
         quiet = remembered(
             inputs=inputs_digest(district, classes, terms),

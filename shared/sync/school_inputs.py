@@ -213,8 +213,33 @@ def school_class_versions(store: DocumentStore, district_id: str, school_id: str
     return {path.rsplit("/", 1)[1]: version for path, version in found.items()}
 
 
+ClassSnapshot = tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]
+
+
 def read_school_classes(
     store: DocumentStore, district_id: str, school_id: str
-) -> list[ClassroomClass]:
-    docs = school_class_docs(store, district_id, school_id)
-    return [classroom_class_from({**data, "_id": doc_id}) for doc_id, data in docs]
+) -> tuple[list[ClassroomClass], ClassSnapshot]:
+    """The school's synced classes, and the documents and versions they were read from."""
+    docs, versions = school_class_snapshot(store, district_id, school_id)
+    classes = [classroom_class_from({**data, "_id": doc_id}) for doc_id, data in docs]
+    return classes, (docs, versions)
+
+
+def classes_after(
+    store: DocumentStore,
+    district_id: str,
+    school_id: str,
+    before: ClassSnapshot,
+    changed: Iterable[str],
+) -> ClassSnapshot:
+    """The school's classes after a step applied its plan: those read ``before``, with the ones
+    the plan changed or created read again (by path, versions first). A class another writer
+    changed meanwhile keeps the version read before, older than its own, so the next
+    comparison of versions finds it changed."""
+    again = sorted(set(changed))
+    docs = {class_id: data for class_id, data in before[0] if class_id not in again}
+    versions = {class_id: v for class_id, v in before[1].items() if class_id not in again}
+    fresh_docs, fresh_versions = school_classes_at(store, district_id, school_id, again)
+    docs.update(fresh_docs)
+    versions.update(fresh_versions)
+    return sorted(docs.items()), versions

@@ -55,6 +55,7 @@ from shared.sync.runs import (
     record_warnings,
 )
 from shared.sync.school_inputs import (
+    ClassSnapshot,
     FetchedPages,
     fetch_failures,
     read_fetches,
@@ -216,9 +217,11 @@ def _plan(
     task: SchoolTask,
     docs: MirrorDocs,
     pages: FetchedPages,
-) -> tuple[SchoolPlan, list[ClassroomClass], dict[str, str]]:
+) -> tuple[SchoolPlan, list[ClassroomClass], ClassSnapshot, dict[str, str]]:
+    """The plan, the school's classes it was made on (and the documents they were read from),
+    and the account links."""
     store, district_id, school_id = ports.store, task.district_id, task.school_id
-    current = read_school_classes(store, district_id, school_id)
+    current, read = read_school_classes(store, district_id, school_id)
     sections, enrollments = offered_sections(
         docs["classes"], docs["enrollments"], district.filters, {c.section_id for c in current}
     )
@@ -236,7 +239,7 @@ def _plan(
         run_id=task.run_id,
     )
     plan = SchoolPlan(plan.school_id, plan.changes, plan.warnings + tuple(account_warnings))
-    return plan, current, links
+    return plan, current, read, links
 
 
 SUSPECT = (
@@ -272,7 +275,7 @@ def _plan_and_apply(
     plan, made on classes already changed, would count nothing."""
     store, district_id, run_id = ports.store, task.district_id, task.run_id
     dry_run = bool(run.get("dry_run"))
-    plan, current, links = _plan(ports, district, run, task, docs, pages)
+    plan, current, read, links = _plan(ports, district, run, task, docs, pages)
     guarded = guard(plan, current, district)
     split = split_duplicates(pages.by_page, task.school_id)
     if run.get("kind") == "full":
@@ -290,8 +293,9 @@ def _plan_and_apply(
         _apply(ports, task, guarded, links, pages)
     people, key = active_people(docs), district.match_key
     unlinked = unlinked_users(plan.warnings, people, key, task.school_id)
-    class_ids = [c.class_id for c in current] + [c.class_id for c in plan.changes]
-    planned = Planned(state, warnings, len(plan.warnings), docs["enrollments"], unlinked, class_ids)
+    changed = [c.class_id for c in plan.changes]
+    counted = len(plan.warnings)
+    planned = Planned(state, warnings, counted, docs["enrollments"], unlinked, read, changed)
     remember(ports, district, run, task, pages, planned)
     labels = {"district": district_id, "run": run_id, "school": task.school_id}
     log.info(

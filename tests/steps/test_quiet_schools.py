@@ -229,8 +229,9 @@ def test_a_quiet_school_reads_its_classes_only_when_one_was_written(world, monke
 
 
 def test_a_school_that_planned_reads_its_classes_by_query_once(world, monkeypatch) -> None:
-    """Before planning, by query; after applying, the classes it had and those its plan named,
-    by path: the state it remembers is the one the next run's query compares with."""
+    """Before planning, by query (once: the school's class listing is complete then); after
+    applying, those its plan named, by path: the state it remembers is the one the next run
+    compares with."""
     step_world, district, _ = world
     queried: list[str] = []
     query = step_world.store.query
@@ -268,3 +269,32 @@ def test_an_unchanged_page_is_compared_with_the_contents_the_quiet_state_keeps(
     running.sis.store.patch("users", student["sourcedId"], {"givenName": "Renamed"})
     run_id = _sync(step_world, district)  # the changed page is told apart, and written
     assert not all(_quiet(step_world, district, run_id).values())
+
+
+def test_after_applying_a_school_reads_again_only_the_classes_its_plan_changed(
+    world, monkeypatch
+) -> None:
+    """The others are remembered as read to plan; the next run finds the school quiet."""
+    step_world, district, running = world
+    _sync(step_world, district)
+    section = next(
+        c for c in running.sis.store.all("classes") if c["school"]["sourcedId"] == SCHOOLS[0]
+    )
+    running.sis.store.patch("classes", section["sourcedId"], {"title": "Renamed in the SIS"})
+    read: list[list[str]] = []  # the class documents of each batched read
+    get_many, folder = step_world.store.get_many, layout.classes(district) + "/"
+
+    def recording(paths, fields=None):
+        ids = [p.removeprefix(folder) for p in paths if p.startswith(folder)]
+        if ids:
+            read.append(sorted(ids))
+        return get_many(paths, fields)
+
+    monkeypatch.setattr(step_world.store, "get_many", recording)
+    run_id = _sync(step_world, district, "delta")
+    assert _quiet(step_world, district, run_id) == {SCHOOLS[0]: False, SCHOOLS[1]: True}
+    renamed = layout.class_id_for(section["sourcedId"])
+    assert len(read[0]) > 1 and read[-1] == [renamed]  # to plan, then after applying
+    assert _classes(step_world, district)[renamed]["sis"]["title"] == "Renamed in the SIS"
+    run_id = _sync(step_world, district, "delta")
+    assert _quiet(step_world, district, run_id) == dict.fromkeys(SCHOOLS, True)
