@@ -14,7 +14,7 @@ from shared.store import layout
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
 from shared.sync.ports import SyncPorts
-from shared.sync.watermarks import delta_filter, read_watermark
+from shared.sync.watermarks import delta_filter, read_watermark, watermark_path
 from shared.tasks import PageTask, payload
 
 
@@ -34,12 +34,23 @@ def split_item(item: str) -> tuple[str, str]:
 
 
 def first_request(
-    ports: SyncPorts, district: DistrictConfig, run: Mapping[str, Any], item: str
+    ports: SyncPorts,
+    district: DistrictConfig,
+    run: Mapping[str, Any],
+    item: str,
+    read: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> PageRequest:
+    """The item's first page; a delta asks for the records modified since its watermark, from
+    the documents the caller ``read`` by path when it read the watermark with them."""
     school, resource = split_item(item)
     query: dict[str, Any] = {}
     if run.get("kind") == "delta":
-        since = delta_filter(read_watermark(ports.store, district.district_id, item))
+        path = watermark_path(district.district_id, item)
+        if read is None:
+            watermark = read_watermark(ports.store, district.district_id, item)
+        else:
+            watermark = (read.get(path) or {}).get("value")
+        since = delta_filter(watermark)
         if since:
             query["filter"] = since
     return ports.reader(district, run).school_request(school, resource, **query)
@@ -49,6 +60,12 @@ def enqueue_page(ports: SyncPorts, task: PageTask) -> None:
     ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
 
 
+def lane_item(run: Mapping[str, Any], lane: str, item_index: int) -> str | None:
+    """The lane's item at ``item_index``; None past its last. Pure."""
+    items = run["lanes"][lane]
+    return str(items[item_index]) if item_index < len(items) else None
+
+
 def enqueue_item(
     ports: SyncPorts,
     district: DistrictConfig,
@@ -56,15 +73,14 @@ def enqueue_item(
     run: Mapping[str, Any],
     lane: str,
     item_index: int,
+    read: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    """The first page of the lane's item at ``item_index``; nothing when the lane is done."""
-    items = run["lanes"][lane]
-    if item_index >= len(items):
+    """The first page of the lane's item at ``item_index``; nothing when the lane is done.
+    ``read``: documents read by path, the item's watermark among them (first_request)."""
+    item = lane_item(run, lane, item_index)
+    if item is None:
         return
-    request = first_request(ports, district, run, items[item_index])
+    request = first_request(ports, district, run, item, read)
     enqueue_page(
-        ports,
-        PageTask(
-            district.district_id, run_id, lane, item_index, 0, request.to_dict(), items[item_index]
-        ),
+        ports, PageTask(district.district_id, run_id, lane, item_index, 0, request.to_dict(), item)
     )

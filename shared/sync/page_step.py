@@ -19,7 +19,7 @@ from shared.oneroster.records import Parsed
 from shared.store import layout
 from shared.sync import mirror
 from shared.sync.district import DistrictConfig
-from shared.sync.lanes import enqueue_item, enqueue_page, split_item
+from shared.sync.lanes import enqueue_item, enqueue_page, lane_item, split_item
 from shared.sync.mirror_snapshot import late_write
 from shared.sync.mirror_store import (
     MirrorPage,
@@ -32,7 +32,7 @@ from shared.sync.model import DataWarning
 from shared.sync.ports import SyncPorts
 from shared.sync.runs import TERMINAL_RUN_STATES, load_run
 from shared.sync.warning_codes import fix_text
-from shared.sync.watermarks import newest
+from shared.sync.watermarks import newest, watermark_path
 from shared.tasks import PageTask, SchoolTask, final_on_last_delivery, payload
 
 log = logging.getLogger(__name__)
@@ -179,27 +179,26 @@ def end_fetch(
 ) -> None:
     """Records the item's fetch as ended (complete or failed); chains the lane's next item and,
     when this was the school's last fetch, its school step. ``district`` and ``run``: the
-    documents the step already read, if it did (a run's lanes never change)."""
+    documents the step already read, if it did (a run's lanes never change). The school's
+    fetches and the next item's watermark are read in one batched read."""
     school_id, resource = split_item(item)
-    fetch = f"{layout.run_part(task.district_id, task.run_id, 'fetches')}/{item}"
+    folder = layout.run_part(task.district_id, task.run_id, "fetches")
     ports.store.set(
-        fetch, {"item": item, "school_id": school_id, "resource": resource, **fields}, merge=True
+        f"{folder}/{item}",
+        {"item": item, "school_id": school_id, "resource": resource, **fields},
+        merge=True,
     )
     district = district or load_district(ports.store, task.district_id)
     run = run if run is not None else load_run(ports.store, task.district_id, task.run_id)
-    enqueue_item(ports, district, task.run_id, run, task.lane, task.item_index + 1)
-    maybe_school_done(ports, task.district_id, task.run_id, school_id)
-
-
-def maybe_school_done(ports: SyncPorts, district_id: str, run_id: str, school_id: str) -> None:
-    """Enqueues the school's step once every resource fetch ended. Reads only this school's
-    fetch documents (no shared counter, so no contended document)."""
-    folder = layout.run_part(district_id, run_id, "fetches")
-    paths = [f"{folder}/{layout.item_key(school_id, r)}" for r in mirror.SCHOOL_RESOURCES]
-    fetches = ports.store.get_many(paths, ["state"])
-    if all((fetches.get(p) or {}).get("state") in ("complete", "failed") for p in paths):
-        task = SchoolTask(district_id, run_id, school_id)
-        ports.queue.enqueue(ports.queue_name, payload(task), name=task.name())
+    fetches = [f"{folder}/{layout.item_key(school_id, r)}" for r in mirror.SCHOOL_RESOURCES]
+    following = lane_item(run, task.lane, task.item_index + 1)
+    delta = following is not None and run.get("kind") == "delta"
+    watermark = [watermark_path(task.district_id, following)] if delta and following else []
+    read = ports.store.get_many([*fetches, *watermark], ["state", "value"])
+    enqueue_item(ports, district, task.run_id, run, task.lane, task.item_index + 1, read)
+    if all((read.get(p) or {}).get("state") in ("complete", "failed") for p in fetches):
+        school = SchoolTask(task.district_id, task.run_id, school_id)  # every fetch ended
+        ports.queue.enqueue(ports.queue_name, payload(school), name=school.name())
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,12 @@ def delta_filter(watermark: object) -> str | None:
     return f"dateLastModified>'{timestamp(stamp_key(watermark) - DELTA_OVERLAP)}'"
 
 
+def watermark_path(district_id: str, item: str) -> str:
+    return f"{layout.watermarks(district_id)}/{item}"
+
+
 def read_watermark(store: DocumentStore, district_id: str, item: str) -> object:
-    doc = store.get(f"{layout.watermarks(district_id)}/{item}")
+    doc = store.get(watermark_path(district_id, item))
     return (doc or {}).get("value")
 
 

@@ -123,3 +123,25 @@ def test_a_page_task_with_a_malformed_item_is_refused(item: Any) -> None:
     parse_sync_task(body)
     with pytest.raises(InvalidInput, match="item"):
         parse_sync_task({**body, "item": item})
+
+
+def test_an_item_ends_with_one_read_of_its_schools_fetches_and_the_next_items_watermark(
+    district, step_world, monkeypatch
+) -> None:
+    """A delta's item end reads, in one batched read, the school's fetches (is the school done?)
+    and the watermark of the lane's next item (its first page asks for what changed since)."""
+    _sync(step_world, district)
+    reads = StepReads(step_world, monkeypatch)
+    run_id = create_run(
+        step_world.ports, district, kind="delta", dry_run=False, requested_by="t@x.org"
+    )
+    step_world.drain()
+    assert load_run(step_world.store, district, run_id)["state"].startswith("succeeded")
+    watermarks, fetches = layout.watermarks(district) + "/", "/fetches/"
+    for step in reads.steps:
+        with_watermark = [r for r in step if any(p.startswith(watermarks) for p in r)]
+        with_fetches = [r for r in step if any(fetches in p for p in r)]
+        assert len(with_watermark) <= 1 and len(with_fetches) <= 1, step
+        assert with_watermark == [] or with_watermark == with_fetches, step
+    chained = [s for s in reads.steps if any(any(p.startswith(watermarks) for p in r) for r in s)]
+    assert chained  # the lanes' later items were chained with their watermarks
