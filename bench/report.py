@@ -22,6 +22,7 @@ FIRST_EXPORT_BEFORE_MS_PER_MARK = 101_000 / 18_000
 STAGES = (
     ("full sync", ("sync", "full")),
     ("unchanged re-sync", ("sync", "unchanged_resync")),
+    ("unchanged delta", ("sync", "unchanged_delta")),
     ("1 % delta", ("sync", "delta")),
     ("CSV import", ("sync", "csv_full")),
     ("first export", ("export", "first_export")),
@@ -41,7 +42,7 @@ class Row:
         if self.value is None:
             return self.detail
         verdict = {True: "met", False: "not met", None: ""}[self.met]
-        return f"{self.value:.2f} {self.detail} {verdict}".replace("  ", " ")
+        return f"{self.value:.2f} {self.detail} {verdict}".replace("  ", " ").strip()
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -86,6 +87,18 @@ def sync_rows(size: dict[str, Any]) -> list[Row]:
     changed = ratio(delta["seconds"], full["seconds"])
     detail = f"({sync['delta_records_changed']:,} changed)"
     return [*rows, Row(*DELTA, changed, detail, changed <= 0.05)]
+
+
+def delta_floor_row(size: dict[str, Any]) -> Row:
+    """A delta run in which nothing changed, beside the full sync: what every delta costs at
+    least (a page task per school and resource, then the school steps). No goal of its own."""
+    sync = size["sync"]
+    figure, goal = "unchanged delta time ÷ full sync time (a delta's floor)", "beside the delta"
+    floor, full = sync.get("unchanged_delta"), sync.get("full")
+    if not floor or not full:
+        return Row(figure, goal, None, NOT_RUN, None)
+    detail = f"({floor['seconds']:.1f} s, {floor['record_documents_written']:,} writes)"
+    return Row(figure, goal, ratio(floor["seconds"], full["seconds"]), detail, None)
 
 
 def csv_row(size: dict[str, Any]) -> Row:
@@ -172,6 +185,7 @@ def rows_for(sizes: dict[int, dict[str, Any]], size: int) -> list[Row]:
     data = sizes[size]
     return [
         *sync_rows(data),
+        delta_floor_row(data),
         csv_row(data),
         csv_memory_row(sizes, size),
         *export_rows(data),
@@ -212,6 +226,7 @@ def stage_table(sizes: dict[int, dict[str, Any]]) -> str:
 CPU_STAGES = (
     ("full sync", ("sync", "full")),
     ("unchanged re-sync", ("sync", "unchanged_resync")),
+    ("unchanged delta", ("sync", "unchanged_delta")),
     ("1 % delta", ("sync", "delta")),
     ("CSV import", ("sync", "csv_full")),
 )
