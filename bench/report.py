@@ -9,6 +9,7 @@ import os
 import platform
 import shutil
 import subprocess
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -349,7 +350,7 @@ def plot(sizes: dict[int, dict[str, Any]], facts: dict[str, Any], out: Path) -> 
     if max(every) > 20 * max(min(every), 0.1):
         axes.set_yscale("log")
         axes.yaxis.set_major_formatter(ScalarFormatter())
-    axes.set_xticks(range(len(STAGES)), [name for name, _ in STAGES])
+    axes.set_xticks(range(len(STAGES)), [textwrap.fill(name, 10) for name, _ in STAGES])
     axes.set_ylabel("seconds (wall clock)")
     marks = " · ".join(f"{(sizes[s].get('export') or {}).get('marks', 0):,}" for s in order)
     axes.set_xlabel(f"marks exported per size: {marks}")

@@ -208,7 +208,7 @@ def key_values(district_id: str) -> str:
 
 
 def class_index(district_id: str) -> str:
-    """The ids of each school's synced classes, in a few documents a school
+    """The ids of each school's synced classes, in a few documents per school
     (shared/sync/class_index.py)."""
     return f"{district(district_id)}/class_index"
 

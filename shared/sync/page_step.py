@@ -192,8 +192,8 @@ def end_fetch(
     run = run if run is not None else load_run(ports.store, task.district_id, task.run_id)
     fetches = [f"{folder}/{layout.item_key(school_id, r)}" for r in mirror.SCHOOL_RESOURCES]
     following = lane_item(run, task.lane, task.item_index + 1)
-    delta = following is not None and run.get("kind") == "delta"
-    watermark = [watermark_path(task.district_id, following)] if delta and following else []
+    delta = run.get("kind") == "delta"
+    watermark = [watermark_path(task.district_id, following)] if following and delta else []
     read = ports.store.get_many([*fetches, *watermark], ["state", "value"])
     enqueue_item(ports, district, task.run_id, run, task.lane, task.item_index + 1, read)
     if all((read.get(p) or {}).get("state") in ("complete", "failed") for p in fetches):

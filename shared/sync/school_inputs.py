@@ -204,10 +204,13 @@ def school_class_docs(
 def school_class_versions(store: DocumentStore, district_id: str, school_id: str) -> dict[str, str]:
     """The versions of the school's synced class documents, by id, without their data: of the
     school's listed classes, read by path (a listed class now another school's is counted too,
-    until a read of the classes unlists it), or with a query when the listing is not complete."""
+    until a read of the classes unlists it), or with a query that completes the listing when it
+    is not complete."""
     listed = class_index.listed_ids(store, district_id, school_id)
     if listed is None:
-        return store.versions(layout.classes(district_id), *_school_classes(school_id))
+        found = store.versions(layout.classes(district_id), *_school_classes(school_id))
+        store.commit(class_index.complete_writes(district_id, school_id, list(found)))
+        return found
     folder = layout.classes(district_id)
     found = store.versions_at([f"{folder}/{class_id}" for class_id in listed])
     return {path.rsplit("/", 1)[1]: version for path, version in found.items()}

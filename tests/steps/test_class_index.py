@@ -93,6 +93,13 @@ def test_classes_from_before_the_listing_are_queried_once_and_listed(world, monk
     for school in SCHOOLS:
         school_class_snapshot(step_world.store, district, school)
     assert len([c for c in queried if c.endswith(CLASSES)]) == len(SCHOOLS)
+    for school in SCHOOLS:  # the quiet check's versions complete a listing too
+        for path in index_paths(district, school):
+            step_world.store.set(path, {"school_id": school})
+        versions = school_class_versions(step_world.store, district, school)
+        assert listed_ids(step_world.store, district, school) == sorted(versions)
+        assert school_class_versions(step_world.store, district, school) == versions
+    assert len([c for c in queried if c.endswith(CLASSES)]) == 2 * len(SCHOOLS)
 
 
 def test_an_id_listed_while_the_listing_is_completed_is_kept() -> None:
