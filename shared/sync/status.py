@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from shared.ids import safe_id
 from shared.store import layout
 from shared.store.ports import DocumentStore, Order
 from shared.sync.runs import TERMINAL_RUN_STATES, failure_text, load_run
@@ -109,16 +110,23 @@ def _items(run: Mapping[str, Any]) -> list[str]:
     return [item for lane in sorted(lanes) for item in lanes[lane]]
 
 
-def _fetched(store: DocumentStore, district_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+def _fetched(
+    store: DocumentStore, district_id: str, run_id: str, items: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The run's fetch documents of ``items``, by item: read by path, as a query would cost the
+    emulator a pass over every document it holds (docs/bench.md)."""
     folder = layout.run_part(district_id, run_id, "fetches")
-    return {doc.id: doc.data for doc in store.query(folder)}
+    paths = [f"{folder}/{item}" for item in items]
+    found = store.get_many(paths, fields=["state", "pages_known"]) if paths else {}
+    return {path.rsplit("/", 1)[1]: doc for path, doc in found.items()}
 
 
 def previous_pages(
     store: DocumentStore, district_id: str, run: Mapping[str, Any]
 ) -> dict[str, int]:
     """Pages per item of the district's run created just before this one (one run read, one
-    query of its fetch documents): the estimate for items not started yet."""
+    batched read of its fetch documents of this run's items): the estimate for items not
+    started yet."""
     if not run.get("created_at"):
         return {}
     before = store.page(
@@ -129,7 +137,7 @@ def previous_pages(
     )
     if not before:
         return {}
-    fetched = _fetched(store, district_id, before[0].id)
+    fetched = _fetched(store, district_id, before[0].id, _items(run))
     return {item: int(f["pages_known"]) for item, f in fetched.items() if f.get("pages_known")}
 
 
@@ -139,7 +147,8 @@ def progress(
     """Pages done, the known total (never below pages done) and whether that total is final.
     The previous run is read only while some item of this run has no total of its own."""
     pages_done = int(store.count(layout.run_part(district_id, run_id, "pages")))
-    items, fetches = _items(run), _fetched(store, district_id, run_id)
+    items = _items(run)
+    fetches = _fetched(store, district_id, run_id, items)
     known, final = known_pages(items, fetches, {})
     if not final:
         known, final = known_pages(items, fetches, previous_pages(store, district_id, run))
@@ -148,11 +157,25 @@ def progress(
     return {"pages_done": pages_done, "pages_known": max(known, pages_done), "total_final": final}
 
 
+def _school_docs(
+    store: DocumentStore, folder: str, run: Mapping[str, Any]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The run's school documents, (id, data): by path when the run names its schools (its start
+    step did), else by a query of the folder."""
+    named = run.get("schools")
+    if not isinstance(named, list):
+        return [(doc.id, doc.data) for doc in store.query(folder)]
+    paths = [f"{folder}/{safe_id(str(school))}" for school in named]
+    found = store.get_many(paths, fields=[*SCHOOL_FIELDS, "school_id"]) if paths else {}
+    return [(path.rsplit("/", 1)[1], found[path]) for path in paths if path in found]
+
+
 def run_status(
     store: DocumentStore, district_id: str, run_id: str, now: dt.datetime
 ) -> dict[str, Any]:
-    """The progress poll: a few reads and counts, never the warnings themselves (their count;
-    they are listed by GET .../warnings)."""
+    """The progress poll: a few batched reads by path, a count of the run's pages and a read of
+    its warning sets' heads, never the warnings themselves (their count; they are listed by
+    GET .../warnings)."""
     run = load_run(store, district_id, run_id)
 
     def part(name: str) -> str:
@@ -160,8 +183,8 @@ def run_status(
 
     shown = progress(store, district_id, run_id, run)
     schools = {
-        doc.data.get("school_id", doc.id): school_summary(doc.data)
-        for doc in store.query(part("schools"))
+        data.get("school_id", doc_id): school_summary(data)
+        for doc_id, data in _school_docs(store, part("schools"), run)
     }
     district = store.get(layout.district(district_id)) or {}
     page_size = (district.get("connection") or {}).get("page_size")

@@ -77,3 +77,29 @@ def test_an_sis_error_text_is_stored_without_tokens_secrets_or_query_values(
         assert reason.startswith("the SIS refused access (403)")
         for secret in ("eyJhbGciOiJIUzI1NiJ9", "abc123", "s3cr3t-bearer", "hunter2", "=district"):
             assert secret not in reason
+
+
+def test_a_progress_poll_reads_the_runs_fetches_and_schools_by_path(
+    make_sis, step_world: StepWorld, monkeypatch
+) -> None:
+    """The same progress and schools a query would show, with no query of either folder: on
+    the emulator a query costs a pass over every document held (docs/bench.md)."""
+    district = step_world.register(make_sis(students=60, schools=2))
+    first = create_run(step_world.ports, district, kind="full", dry_run=False, requested_by="a@x")
+    step_world.drain()
+    run_id = create_run(step_world.ports, district, kind="full", dry_run=False, requested_by="a@x")
+    for _ in range(2):  # the start step, then one page: a run under way, most items not started
+        step_world.deliver(step_world.queue.take()[0])
+    queried: list[str] = []
+    query = step_world.store.query
+
+    def recording(collection: str, *filters: Any, **kwargs: Any) -> Any:
+        queried.append(collection.rsplit("/", 1)[1])
+        return query(collection, *filters, **kwargs)
+
+    monkeypatch.setattr(step_world.store, "query", recording)
+    for run in (run_id, first):
+        status = run_status(step_world.store, district, run, step_world.ports.clock())
+        assert sorted(status["schools"]) == ["sch-0001", "sch-0002"]
+        assert status["progress"]["pages_known"] >= status["progress"]["pages_done"] > 0
+    assert "fetches" not in queried and "schools" not in queried
