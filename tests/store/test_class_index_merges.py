@@ -5,25 +5,9 @@ merge field by field, an empty share writes no map), and unlisting drops one id 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
-import pytest
-from google.cloud import firestore
-
-from shared.adapters.firestore_store import FirestoreStore
-from shared.store.memory import MemoryStore
 from shared.store.ports import DocumentStore
 from shared.sync.class_index import complete_writes, listed_ids, listing_writes, unlisting_writes
-from tools.localstack import LocalStack
-
-
-@pytest.fixture(params=["memory", "firestore"])
-def store(request: pytest.FixtureRequest) -> Iterator[DocumentStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    stack: LocalStack = request.getfixturevalue("local_stack")
-    yield FirestoreStore(firestore.Client(project=stack.env()["GOOGLE_CLOUD_PROJECT"]))
 
 
 def test_completing_keeps_what_was_listed_meanwhile_and_unlisting_drops_one(

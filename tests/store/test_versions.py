@@ -6,24 +6,8 @@ version, a write of another document does not, and a query reads the same versio
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
-import pytest
-from google.cloud import firestore
-
-from shared.adapters.firestore_store import FirestoreStore
-from shared.store.memory import MemoryStore
 from shared.store.ports import DocumentStore, Filter, Write
-from tools.localstack import LocalStack
-
-
-@pytest.fixture(params=["memory", "firestore"])
-def store(request: pytest.FixtureRequest) -> Iterator[DocumentStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    stack: LocalStack = request.getfixturevalue("local_stack")
-    yield FirestoreStore(firestore.Client(project=stack.env()["GOOGLE_CLOUD_PROJECT"]))
 
 
 def test_a_write_moves_the_version_of_its_document_only(store: DocumentStore) -> None:
