@@ -242,9 +242,9 @@ def _read_step(ports: SyncPorts, task: PageTask) -> tuple[str, StepDocs]:
     lanes do; a task from before items were named (or naming another) reads them after the run."""
     item = task.item or _lane_item(load_run(ports.store, task.district_id, task.run_id), task)
     docs = _step_documents(ports, task, item)
-    lane_item = _lane_item(docs.run, task)
-    if lane_item != item:
-        item, docs = lane_item, _step_documents(ports, task, lane_item)
+    lanes_own = _lane_item(docs.run, task)
+    if lanes_own != item:
+        item, docs = lanes_own, _step_documents(ports, task, lanes_own)
     return item, docs
 
 

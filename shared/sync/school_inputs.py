@@ -14,6 +14,7 @@ from shared.store import layout
 from shared.store.memo import StoreMemo
 from shared.store.ports import DocumentStore, Filter
 from shared.sync import class_index, mirror
+from shared.sync.mirror_copies import Copy
 from shared.sync.model import ClassroomClass, DataWarning, Term
 from shared.sync.roster_docs import classroom_class_from
 
@@ -29,7 +30,7 @@ class FetchedPages:
     rejections: tuple[DataWarning, ...] = ()  # the pages' rejected records (page_step.py)
     contents: tuple[tuple[str, str], ...] = ()  # (page key, the hash of its records' contents)
     # (page key, resource, pieces) of each page's mirror copy; None when a page has none
-    copies: tuple[tuple[str, str, int], ...] | None = None
+    copies: tuple[Copy, ...] | None = None
 
 
 def read_fetches(
@@ -100,7 +101,7 @@ def read_pages(
 
 def _copies(
     paths: Mapping[str, list[str]], found: Mapping[str, Mapping[str, Any]]
-) -> tuple[tuple[str, str, int], ...] | None:
+) -> tuple[Copy, ...] | None:
     """Each page's mirror copy (mirror_copies.py), or None when a page has none. Pure."""
     copies = []
     for resource, group in paths.items():
@@ -143,13 +144,15 @@ def read_terms(store: DocumentStore, district_id: str) -> dict[str, Term]:
     }
 
 
+# a school's synced class documents, as (id, data), and their versions, by id
+ClassSnapshot = tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]
+
+
 def _school_classes(school_id: str) -> tuple[Filter, Filter]:
     return Filter("origin", "==", "sis"), Filter("sis.school_id", "==", school_id)
 
 
-def school_class_snapshot(
-    store: DocumentStore, district_id: str, school_id: str
-) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]:
+def school_class_snapshot(store: DocumentStore, district_id: str, school_id: str) -> ClassSnapshot:
     """The school's synced class documents, as (id, data), and their versions: read by path
     from the school's class listing (class_index.py), or with one query that completes the
     listing when the school has none yet."""
@@ -187,18 +190,11 @@ def _classes_at(
 
 def school_classes_at(
     store: DocumentStore, district_id: str, school_id: str, ids: Iterable[str]
-) -> tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]:
+) -> ClassSnapshot:
     """Of the given classes, the school's synced ones, as (id, data), and their versions: what
     ``school_class_snapshot`` gives when ``ids`` holds every one."""
     docs, versions, _ = _classes_at(store, district_id, school_id, ids)
     return docs, versions
-
-
-def school_class_docs(
-    store: DocumentStore, district_id: str, school_id: str
-) -> list[tuple[str, Mapping[str, Any]]]:
-    """The school's synced class documents, as (id, data)."""
-    return school_class_snapshot(store, district_id, school_id)[0]
 
 
 def school_class_versions(store: DocumentStore, district_id: str, school_id: str) -> dict[str, str]:
@@ -214,9 +210,6 @@ def school_class_versions(store: DocumentStore, district_id: str, school_id: str
     folder = layout.classes(district_id)
     found = store.versions_at([f"{folder}/{class_id}" for class_id in listed])
     return {path.rsplit("/", 1)[1]: version for path, version in found.items()}
-
-
-ClassSnapshot = tuple[list[tuple[str, Mapping[str, Any]]], dict[str, str]]
 
 
 def read_school_classes(
